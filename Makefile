@@ -1,0 +1,43 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Both set up .venv if missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+UV_VERSION := 0.13.9
+
+# demo scale: small enough for a laptop, large enough for every VIP tier to occur
+DEMO_CUSTOMERS ?= 10000
+DEMO_DAYS      ?= 120
+DEMO_START     ?= 2026-07-01
+
+.PHONY: setup demo test lint bench clean lock
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+# Re-resolve the pinned lock after editing pyproject.toml dependencies.
+lock: $(BIN)/python
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+demo: $(STAMP)
+	$(BIN)/crmwh generate --out data/landing --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --start $(DEMO_START) --seed 42
+	$(BIN)/crmwh run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_generator.py
+
+clean:
+	rm -rf data

@@ -1,0 +1,1 @@
+"""crmwh: the command line of the CRM analytics warehouse."""

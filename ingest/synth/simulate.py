@@ -1,0 +1,433 @@
+"""Day-by-day simulation of balances and postings.
+
+Each day draws its random events from a generator seeded by (seed, day), applies them
+to the account state in time order, and returns the day's postings with
+`balance_after`, plus which accounts and customer records changed (for DELTA files).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from ingest.contract import OWN_BANK_CODE
+from ingest.synth import pools
+from ingest.synth.dirt import REVERSAL_RATE
+from ingest.synth.world import NO_DAY, World, rng_for
+
+REMARKS = {
+    "1001": "现金存入", "1002": "ATM取款", "1101": "转账", "1102": "跨行汇款", "1201": "代发工资",
+    "1301": "消费", "1302": "信用卡取现", "1401": "贷款发放", "1402": "贷款还款",
+    "1501": "理财申购", "1502": "理财赎回", "1601": "公积金缴存", "1602": "公积金提取",
+    "2001": "结息", "2101": "短信服务费", "2102": "年费", "9001": "冲正",
+}  # fmt: skip
+CHANNEL = {"1001": "01", "1002": "02", "1101": "04", "1102": "03", "1201": "06", "1301": "05",
+           "1302": "02", "1401": "01", "1402": "06", "1501": "04", "1502": "04", "1601": "06",
+           "1602": "01", "2001": "07", "2101": "07", "2102": "07", "9001": "07"}  # fmt: skip
+CUSTOMER_CODES = {"1001", "1002", "1101", "1102", "1301", "1302", "1402", "1501", "1502", "1602"}
+INTEREST_MONTHS = (3, 6, 9, 12)  # deposit interest is posted on the 21st of these months
+# monthly five-level migration: probabilities of moving to each class, by current class
+MIGRATION = np.array([
+    [0.993, 0.007, 0.0, 0.0, 0.0],
+    [0.25, 0.62, 0.13, 0.0, 0.0],
+    [0.0, 0.05, 0.82, 0.13, 0.0],
+    [0.0, 0.0, 0.0, 0.9, 0.1],
+    [0.0, 0.0, 0.0, 0.0, 1.0],
+])  # fmt: skip
+OVERDUE_FLOOR = np.array([0, 1, 90, 180, 360])
+CONTACT_EVERY = ((6_000_000, 25), (3_000_000, 50), (500_000, 80), (100_000, 160), (0, 400))
+
+
+@dataclass
+class Day:
+    day: int
+    date: dt.date
+    txns: pl.DataFrame  # one row per posting, sorted as the source writes them
+    changed_accounts: np.ndarray  # account indices for the DELTA ACCT file
+    changed_records: np.ndarray  # record indices for the DELTA CUST file
+    contacts: pl.DataFrame
+    fees: pl.DataFrame
+    fx: dict[str, int]  # rate_to_cny in 1/10000
+
+
+class Simulator:
+    def __init__(self, world: World, start: dt.date, late_reversal_rate: float):
+        self.w = world
+        self.late_reversal_rate = late_reversal_rate
+        self.start = start
+        a = world.accounts
+        self.balance = a["balance"].copy()
+        self.shares = np.where(a["open_day"] < 0, a["shares"], 0)
+        self.nav4 = a["nav4"].copy()
+        self.status = a["status"].copy()
+        self.close_day = a["close_day"].copy()
+        self.maturity = a["maturity_day"].copy()
+        self.five = a["five_class"].copy()
+        self.overdue = a["overdue_days"].copy()
+        self.target = a["target"].copy()
+        self.mobile = world.records["mobile"].to_numpy().astype(object)
+        self.update_day = world.records["update_day"].to_numpy().copy()
+        self.fx = {"CNY": 10_000, "USD": 71_500, "HKD": 9_150, "EUR": 77_500}
+        self.pending_reversals: list[pl.DataFrame] = []
+        self.pending_fee_fixes: dict[int, list[tuple]] = {}
+        self.fee_seq = 0
+        self.open_mask = (a["open_day"] < 0)
+        n_rec = world.records.height
+        self.rec_party = world.records["party_idx"].to_numpy()
+        # each party's main record (savings for persons, accounting for companies)
+        recs = world.records.with_row_index("rec").with_columns(
+            pri=pl.col("sys").replace_strict({"SAV": 0, "ACC": 0}, default=1))
+        main = recs.sort("pri", "rec").group_by("party_idx", maintain_order=True).first()
+        self.main_record = np.full(world.parties.height, -1)
+        self.main_record[main["party_idx"].to_numpy()] = main["rec"].to_numpy()
+        assess = world.assignments.filter(pl.col("purpose") == "assess").sort("assign_id")
+        first = assess.with_columns(party=pl.Series(a["party_idx"][assess["acct_idx"].to_numpy()]))
+        first = first.group_by("party", maintain_order=True).first()
+        self.party_manager = np.full(world.parties.height, -1)
+        self.party_manager[first["party"].to_numpy()] = first["manager_idx"].to_numpy()
+        self.n_records = n_rec
+        companies = world.parties.filter(pl.col("kind") == "corporate")
+        self.employers = companies["name"].to_numpy()
+
+    # --- helpers --------------------------------------------------------------------
+    def date_of(self, day: int) -> dt.date:
+        return self.start + dt.timedelta(days=day)
+
+    def step(self, day: int) -> Day:
+        w, a = self.w, self.w.accounts
+        rng = rng_for(w.seed, day + 1_000, 7)
+        date = self.date_of(day)
+        prev_bal = self.balance.copy()
+        prev_five = self.five.copy()
+        prev_maturity = self.maturity.copy()
+        blocks: list[dict] = []
+
+        opening = np.flatnonzero(a["open_day"] == day)
+        self.open_mask[opening] = True
+        live = self.open_mask & (self.close_day > day)
+        active = live & (self.status == "0")
+        kind, product = a["kind"], a["product_code"]
+
+        def add(acct, dr_cr, amount, code, cp=None, reversal_of=None):
+            acct = np.asarray(acct, dtype=np.int64)
+            amount = np.asarray(amount, dtype=np.int64)
+            keep = amount > 0
+            if keep.sum() == 0:
+                return
+            blocks.append({"acct": acct[keep], "dr_cr": np.broadcast_to(dr_cr, acct.shape)[keep],
+                           "amount": amount[keep], "code": code, "cp": cp})  # fmt: skip
+
+        # opening postings bring each new account to its opening amount
+        for k, code, drcr in [("deposit", "1001", "C"), ("wealth", "1501", "C"),
+                              ("loan", "1401", "D"), ("agency", "1601", "C")]:  # fmt: skip
+            sel = opening[kind[opening] == k]
+            add(sel, drcr, a["initial"][sel], code)
+
+        # everyday current-account activity, drawn back towards each account's target
+        dd = np.flatnonzero(active & (a["activity"] > 0) & (kind == "deposit"))
+        n_ev = np.minimum(rng.poisson(a["activity"][dd]), 3)
+        acct = np.repeat(dd, n_ev)
+        bal, tgt = self.balance[acct].astype(float), self.target[acct]
+        p_credit = np.clip(0.5 + 0.4 * (tgt - bal) / np.maximum(tgt, 1), 0.15, 0.85)
+        credit = (rng.random(len(acct)) < p_credit) | (bal < 10_000)
+        size = np.maximum(tgt, 50_000) * rng.lognormal(-2.8, 0.9, len(acct))
+        amount = np.where(credit, size, np.minimum(size, 0.3 * bal)).round(-2)
+        route = rng.choice(3, len(acct), p=[0.2, 0.5, 0.3])
+        for r, (c_code, d_code) in enumerate([("1001", "1002"), ("1101", "1101"),
+                                              ("1102", "1102")]):  # fmt: skip
+            add(acct[credit & (route == r)], "C", amount[credit & (route == r)], c_code)
+            add(acct[~credit & (route == r)], "D", amount[~credit & (route == r)], d_code)
+
+        # salaries on payday; drifting customers move their target up or down every day
+        sal = np.flatnonzero(active & a["payroll"] & (a["payday"] == date.day)
+                             & (a["currency"] == "CNY"))  # fmt: skip
+        add(sal, "C", (a["salary"][sal] * rng.uniform(0.9, 1.1, len(sal))).round(-2), "1201",
+            cp="employer")
+        drift = a["drift"] != 0
+        self.target[drift] *= np.exp(a["drift"][drift] * 0.009)
+        gap = self.target - self.balance
+        reb = np.flatnonzero(active & drift & (product == "SAV-DD") & (rng.random(len(gap)) < 0.3))
+        up = gap[reb] > 0
+        add(reb[up], "C", (gap[reb][up] * 0.3).round(-2), "1102")
+        add(reb[~up], "D", np.minimum(-gap[reb][~up] * 0.3, self.balance[reb][~up] * 0.3).round(-2),
+            "1101")
+
+        # churn: a large transfer to another bank, and the customer stays small afterwards
+        churn = np.flatnonzero(active & (a["churn_day"] == day) & (product == "SAV-DD"))
+        add(churn, "D", (self.balance[churn] * rng.uniform(0.7, 0.95, len(churn))).round(-2),
+            "1102", cp="other_bank")
+        self.target[churn] *= 0.1
+
+        # cards: purchases within the limit, repayment 20 days after the bill day, annual fee
+        cards = np.flatnonzero(active & (kind == "card"))
+        n_ev = np.minimum(rng.poisson(a["activity"][cards]), 3)
+        acct = np.repeat(cards, n_ev)
+        room = np.maximum(a["credit_limit"][acct] - self.balance[acct], 0) / 3
+        spend = np.minimum(rng.lognormal(9.5, 1.1, len(acct)), room).round(-2)
+        cash = rng.random(len(acct)) < 0.03
+        add(acct[~cash], "D", spend[~cash], "1301")
+        add(acct[cash], "D", spend[cash], "1302")
+        due = cards[(a["bill_day"][cards] + 20) % 28 + 1 == date.day]
+        pay = np.where(a["revolver"][due], self.balance[due] * rng.uniform(0.1, 0.3, len(due)),
+                       self.balance[due])  # fmt: skip
+        add(due, "C", pay.round(0), "1402")
+        anniversary = cards[(a["open_day"][cards] - day) % 365 == 0]
+        fee = np.select([product[anniversary] == "CCS-PLT", product[anniversary] == "CCS-GLD"],
+                        [200_000, 30_000], 0)  # fmt: skip
+        add(anniversary, "D", fee, "2102")
+
+        # loans: monthly principal repayment while performing; paid-off loans close
+        loans = np.flatnonzero(active & (kind == "loan") & (a["open_day"] < day))
+        due = loans[((a["open_day"][loans] % 28) + 1 == date.day)
+                    & ((self.five[loans] == "1") | ((self.five[loans] == "2")
+                                                     & (rng.random(len(loans)) < 0.5)))]  # fmt: skip
+        principal = a["loan_amount"][due] // np.maximum(a["term_months"][due], 1)
+        add(due, "C", np.minimum(np.maximum(principal, 100), self.balance[due]), "1402")
+
+        # wealth: occasional purchases and redemptions
+        wms = np.flatnonzero(active & (kind == "wealth") & (a["open_day"] < day))
+        ev = rng.random(len(wms))
+        buy, sell = wms[ev < 0.006], wms[(ev >= 0.006) & (ev < 0.012)]
+        add(buy, "C", (self.balance[buy] * rng.uniform(0.05, 0.3, len(buy))).round(-2), "1501")
+        add(sell, "D", (self.balance[sell] * rng.uniform(0.1, 0.5, len(sell))).round(-2), "1502")
+
+        # provident fund: contributions on the 15th, occasional withdrawals
+        hpf = np.flatnonzero(active & (kind == "agency") & (a["open_day"] < day))
+        if date.day == 15:
+            add(hpf, "C", a["monthly_contribution"][hpf], "1601")
+        out = hpf[rng.random(len(hpf)) < 0.0005]
+        add(out, "D", (self.balance[out] * rng.uniform(0.1, 0.5, len(out))).round(-2), "1602")
+
+        # interest: demand deposits quarterly on the 21st, provident fund on 30 June
+        if date.day == 21 and date.month in INTEREST_MONTHS:
+            dem = np.flatnonzero(live & np.isin(product, ["SAV-DD", "ACC-DD"]))
+            add(dem, "C", (self.balance[dem] * a["rate"][dem] / 1e6 * 90 / 360).round(), "2001")
+        if date.month == 6 and date.day == 30:
+            add(hpf, "C", (self.balance[hpf] * a["rate"][hpf] / 1e6).round(), "2001")
+        # time deposits at maturity: interest, then most roll over and some are withdrawn
+        tds = np.flatnonzero(live & (kind == "deposit") & (self.maturity == day))
+        term = np.maximum(a["term_months"][tds], 1)
+        add(tds, "C", (self.balance[tds] * a["rate"][tds] / 1e6 * term * 30 / 360).round(), "2001")
+        closing_td = tds[rng.random(len(tds)) < 0.2]
+        self.maturity[tds] += term * 30
+        # monthly service fees on the 1st
+        if date.day == 1:
+            sms = np.flatnonzero(active & (product == "SAV-DD") & (self.balance >= 200))
+            sms = sms[rng.random(len(sms)) < 0.3]
+            add(sms, "D", np.full(len(sms), 200), "2101")
+            corp = np.flatnonzero(active & (product == "ACC-DD") & (self.balance >= 20_000))
+            add(corp, "D", rng.integers(20, 200, len(corp)) * 100, "2101")
+
+        txns = self._post(day, date, blocks, rng)
+        # withdrawals of closing time deposits come after their interest
+        if len(closing_td):
+            close_blocks = [{"acct": closing_td, "dr_cr": np.full(len(closing_td), "D"),
+                             "amount": self.balance[closing_td], "code": "1101", "cp": None}]
+            txns = pl.concat([txns, self._post(day, date, close_blocks, rng, late=True)])
+        paid_off = np.flatnonzero(live & (kind == "loan") & (self.balance <= 0)
+                                  & (a["open_day"] < day))  # fmt: skip
+        for closed in (closing_td, paid_off):
+            self.close_day[closed] = day
+            self.status[closed] = "1"
+
+        # valuation and classification changes that move no money
+        fnd = np.flatnonzero(live & (product == "WMS-FND"))
+        market = rng.normal(0.0003, 0.009)
+        self.nav4[fnd] = np.maximum(
+            np.round(self.nav4[fnd] * np.exp(market + rng.normal(0, 0.004, len(fnd)))), 1000
+        ).astype(np.int64)
+        wealth = np.flatnonzero(live & (kind == "wealth"))
+        self.balance[wealth] = (self.shares[wealth] * self.nav4[wealth] + 5_000) // 10_000
+        loans = np.flatnonzero(live & (kind == "loan"))
+        if date.day == 1:
+            cur = self.five[loans].astype(int) - 1
+            cum = MIGRATION[cur].cumsum(axis=1)
+            new = (rng.random(len(loans))[:, None] > cum).sum(axis=1)
+            moved = new != cur
+            self.five[loans[moved]] = (new[moved] + 1).astype(str)
+            self.overdue[loans[moved]] = OVERDUE_FLOOR[new[moved]]
+        late = loans[(self.five[loans] != "1") & (self.overdue[loans] >= 0)]
+        self.overdue[late] += 1
+
+        for cur in ("USD", "HKD", "EUR"):
+            self.fx[cur] = int(round(self.fx[cur] * np.exp(rng.normal(0, 0.002))))
+
+        changed = (
+            (self.balance != prev_bal) | (self.five != prev_five) | (self.maturity != prev_maturity)
+            | (self.close_day == day) | (a["open_day"] == day)
+            | ((kind == "loan") & live & (self.five != "1"))
+        )  # fmt: skip
+        changed_records = self._customer_changes(day, rng)
+        contacts = self._contacts(day, date, rng)
+        fees = self._fees(day, date, rng)
+        return Day(day, date, txns, np.flatnonzero(changed & self.open_mask), changed_records,
+                   contacts, fees, dict(self.fx))  # fmt: skip
+
+    # --- postings -------------------------------------------------------------------
+    def _post(self, day, date, blocks, rng, late=False) -> pl.DataFrame:
+        a = self.w.accounts
+        parts = []
+        for b in blocks:
+            n = len(b["acct"])
+            parts.append(pl.DataFrame({
+                "acct": b["acct"], "dr_cr": np.asarray(b["dr_cr"]).astype(str),
+                "amount": b["amount"], "txn_code": np.full(n, b["code"]),
+                "cp_kind": np.full(n, b["cp"] or ""), "reversal_of": np.full(n, ""),
+            }))  # fmt: skip
+        if self.pending_reversals and not late:
+            parts.extend(self.pending_reversals)
+            self.pending_reversals = []
+        if not parts:
+            return _empty_txns()
+        t = pl.concat(parts, how="diagonal_relaxed")
+        n = t.height
+        code = t["txn_code"].to_numpy()
+        system = np.isin(code, ["2001", "2101", "2102"])
+        secs = np.where(system, rng.integers(60, 3600, n), rng.integers(7 * 3600, 23 * 3600, n))
+        if late:
+            secs = np.full(n, 23 * 3600 + 59 * 60)
+        t = t.with_columns(secs=pl.Series(secs))
+        # reversals of the same day follow their original within the hour
+        if not late:
+            cust = np.isin(code, list(CUSTOMER_CODES)) & (t["dr_cr"].to_numpy() == "D")
+            pick = np.flatnonzero(cust & (rng.random(n) < REVERSAL_RATE))
+            later = rng.random(len(pick)) < self.late_reversal_rate
+            t = t.with_row_index("_i")
+            orig = t[pick]
+            t = self._ids(t, day, date)
+            orig_ids = t["txn_id"].to_numpy()[pick]
+            rev = orig.drop("_i").with_columns(
+                dr_cr=pl.lit("C"), txn_code=pl.lit("9001"), cp_kind=pl.lit(""),
+                reversal_of=pl.Series(orig_ids),
+                secs=pl.Series(np.minimum(orig["secs"].to_numpy() + rng.integers(60, 3600, len(pick)),
+                                          86_399)),
+            )  # fmt: skip
+            self.pending_reversals = [rev.filter(pl.Series(later)).with_columns(
+                secs=pl.Series(rng.integers(8 * 3600, 12 * 3600, int(later.sum()))))]
+            same = rev.filter(~pl.Series(later))
+            t = pl.concat([t.drop("_i"), self._ids(same, day, date, offset=t.height)],
+                          how="diagonal_relaxed")
+        else:
+            t = self._ids(t, day, date, offset=900_000_000)
+        t = t.sort(["acct", "secs", "txn_id"])
+        acct = t["acct"].to_numpy()
+        amount = t["amount"].to_numpy()
+        credit = t["dr_cr"].to_numpy() == "C"
+        sign = a["sign"][acct]
+        delta = np.where(credit, amount, -amount) * sign
+        wealth = a["kind"][acct] == "wealth"
+        nav = self.nav4[acct]
+        delta_shares = np.where(wealth, np.round(delta * 10_000 / nav).astype(np.int64), 0)
+        starts = np.r_[True, acct[1:] != acct[:-1]]
+        first = np.flatnonzero(starts)
+        cum = np.cumsum(delta) - np.repeat(np.cumsum(delta)[first] - delta[first],
+                                           np.diff(np.r_[first, len(acct)]))  # fmt: skip
+        cum_sh = np.cumsum(delta_shares) - np.repeat(
+            np.cumsum(delta_shares)[first] - delta_shares[first], np.diff(np.r_[first, len(acct)]))
+        shares_after = self.shares[acct] + cum_sh
+        bal_after = np.where(wealth, (shares_after * nav + 5_000) // 10_000,
+                             self.balance[acct] + cum)  # fmt: skip
+        last = np.r_[first[1:] - 1, len(acct) - 1]
+        self.balance[acct[last]] = bal_after[last]
+        self.shares[acct[last]] = shares_after[last]
+        return t.with_columns(balance_after=pl.Series(bal_after)).select(_TXN_COLS)
+
+    def _ids(self, t: pl.DataFrame, day, date, offset=0) -> pl.DataFrame:
+        sys = pl.Series(self.w.accounts["sys"][t["acct"].to_numpy()], dtype=pl.String)
+        seq = pl.Series(np.arange(t.height, dtype=np.int64) + offset + 1)
+        return t.with_columns(txn_id=sys + date.strftime("%Y%m%d") + seq.cast(pl.String)
+                              .str.zfill(9))
+
+    # --- customer records and CRM -----------------------------------------------------
+    def _customer_changes(self, day, rng) -> np.ndarray:
+        recs = self.w.records
+        onboard = recs["onboard_day"].to_numpy()
+        moved = np.flatnonzero((onboard < day) & (rng.random(self.n_records) < 0.0003))
+        self.mobile[moved] = [
+            f"1{x:010d}"[:11] for x in rng.integers(3 * 10**9, 9 * 10**9, len(moved))
+        ]
+        self.update_day[moved] = day
+        return np.union1d(np.flatnonzero(onboard == day), moved)
+
+    def _contacts(self, day, date, rng) -> pl.DataFrame:
+        p = self.w.parties
+        mgr = self.party_manager
+        wealth = p["wealth"].to_numpy()
+        every = np.select([wealth >= lo for lo, _ in CONTACT_EVERY], [e for _, e in CONTACT_EVERY])
+        dil = self.w.managers["diligence"].to_numpy()
+        leave = self.w.managers["leave_day"].to_numpy()
+        ok = (mgr >= 0) & (p["onboard_day"].to_numpy() <= day)
+        prob = np.where(ok, dil[np.maximum(mgr, 0)] / every, 0)
+        prob[ok] *= leave[mgr[ok]] > day
+        who = np.flatnonzero(rng.random(len(prob)) < prob)
+        rec = self.main_record[who]
+        n = len(who)
+        ts = date.strftime("%Y%m%d") + pl.Series(
+            rng.integers(9 * 3600, 19 * 3600, n)).map_elements(
+            lambda s: f"{s // 3600:02d}{s // 60 % 60:02d}{s % 60:02d}", return_dtype=pl.String)
+        return pl.DataFrame({
+            "contact_id": [f"CT{date:%Y%m%d}{i + 1:06d}" for i in range(n)],
+            "manager_id": self.w.managers["manager_id"].gather(mgr[who]),
+            "sys": self.w.records["sys"].gather(rec),
+            "cust_no": self.w.records["cust_no"].gather(rec),
+            "contact_ts": ts,
+            "method": rng.choice(["phone", "visit", "wechat", "sms"], n, p=[.5, .2, .2, .1]),
+            "outcome": rng.choice(["reached", "no_answer", "interested", "declined"], n,
+                                  p=[.55, .2, .15, .1]),
+        })  # fmt: skip
+
+    def _fees(self, day, date, rng) -> pl.DataFrame:
+        p = self.w.parties
+        mgr = self.party_manager
+        corp = p["kind"].to_numpy() == "corporate"
+        ok = (mgr >= 0) & (p["onboard_day"].to_numpy() <= day)
+        who = np.flatnonzero(ok & (rng.random(len(mgr)) < np.where(corp, 0.01, 0.001)))
+        n = len(who)
+        period = np.where((date.day <= 5) & (rng.random(n) < 0.5),
+                          (date.replace(day=1) - dt.timedelta(days=1)).strftime("%Y%m"),
+                          date.strftime("%Y%m"))  # fmt: skip
+        amount = np.where(corp[who], rng.lognormal(9.5, 1.2, n), rng.lognormal(6.5, 1.0, n))
+        rows = []
+        for i in range(n):
+            self.fee_seq += 1
+            rows.append((f"FE{self.w.seed % 100:02d}{self.fee_seq:08d}", str(period[i]),
+                         int(self.main_record[who[i]]),
+                         str(rng.choice(["advisory", "guarantee", "custody", "agency",
+                                         "underwriting"])),
+                         int(round(amount[i] * 100)), int(mgr[who[i]])))  # fmt: skip
+            if rng.random() < 0.05:  # corrected a few days later
+                fix_day = day + int(rng.integers(1, 10))
+                self.pending_fee_fixes.setdefault(fix_day, []).append(
+                    rows[-1][:4] + (int(round(amount[i] * rng.uniform(0.5, 1.2) * 100)),
+                                    rows[-1][5]))  # fmt: skip
+        rows += self.pending_fee_fixes.pop(day, [])
+        df = pl.DataFrame(rows, schema={"entry_id": pl.String, "period": pl.String,
+                                        "rec": pl.Int64, "fee_type": pl.String,
+                                        "amount": pl.Int64, "mgr": pl.Int64},
+                          orient="row")  # fmt: skip
+        secs = rng.integers(9 * 3600, 18 * 3600, df.height)
+        return df.with_columns(
+            sys=self.w.records["sys"].gather(df["rec"]),
+            cust_no=self.w.records["cust_no"].gather(df["rec"]),
+            entered_by=self.w.managers["manager_id"].gather(df["mgr"]),
+            entered_ts=pl.Series([f"{date:%Y%m%d}{s // 3600:02d}{s // 60 % 60:02d}{s % 60:02d}"
+                                  for s in secs], dtype=pl.String),
+        ).select("entry_id", "period", "sys", "cust_no", "fee_type", "amount", "entered_by",
+                 "entered_ts")  # fmt: skip
+
+
+_TXN_COLS = ["txn_id", "acct", "secs", "dr_cr", "amount", "txn_code", "cp_kind", "reversal_of",
+             "balance_after"]  # fmt: skip
+
+
+def _empty_txns() -> pl.DataFrame:
+    return pl.DataFrame(schema={"txn_id": pl.String, "acct": pl.Int64, "secs": pl.Int64,
+                                "dr_cr": pl.String, "amount": pl.Int64, "txn_code": pl.String,
+                                "cp_kind": pl.String, "reversal_of": pl.String,
+                                "balance_after": pl.Int64})  # fmt: skip
+
+
+__all__ = ["Simulator", "Day", "NO_DAY", "OWN_BANK_CODE", "pools"]
