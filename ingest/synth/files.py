@@ -6,7 +6,6 @@ UTF-8 CSV with a header (RFC 4180). Values arrive already as text; `None` is emp
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -75,11 +74,12 @@ def encode_legacy(lines: list[str], dirty: dict[int, bytes | None], crlf: bool) 
 
 
 def modern_bytes(frame: pl.DataFrame, entity: Entity) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(entity.column_names)
-    writer.writerows(frame.select(entity.column_names).fill_null("").iter_rows())
-    return buf.getvalue().encode(MODERN.encoding)
+    """RFC 4180 CSV with a header; fields quoted only where they need it."""
+    buf = io.BytesIO()
+    frame.select(pl.col(c).cast(pl.String) for c in entity.column_names).write_csv(
+        buf, separator=MODERN.separator, line_terminator="\n", quote_style="necessary"
+    )
+    return buf.getvalue()
 
 
 def ok_text(sys: str, biz_date: str, version: int, mode: str, files: list[DataFile]) -> bytes:

@@ -275,7 +275,8 @@ class Generator:
             pos = int(rng.integers(0, len(lines) + 1))
             lines.insert(pos, line)
             amounts.insert(pos, amount)
-        dup_ids = {ln.split("|+|", 1)[0] for ln in [lines[i] for i in dup] + [c[0] for c in carried]}
+        dup_ids = {ln.split("|+|", 1)[0] for ln in [lines[i] for i in dup[~next_day]]
+                   + [c[0] for c in carried]}
         # 7 and 8: broken lines, wrong field counts and bad bytes, all after the amount field
         m = len(lines)
         u = rng.random((m, 3))

@@ -221,6 +221,12 @@ class Simulator:
             corp = np.flatnonzero(active & (product == "ACC-DD") & (self.balance >= 20_000))
             add(corp, "D", rng.integers(20, 200, len(corp)) * 100, "2101")
 
+        # fund prices of the day apply to every posting of the day and to the closing value
+        fnd = np.flatnonzero(live & (product == "WMS-FND"))
+        market = rng.normal(0.0003, 0.009)
+        self.nav4[fnd] = np.maximum(
+            np.round(self.nav4[fnd] * np.exp(market + rng.normal(0, 0.004, len(fnd)))), 1000
+        ).astype(np.int64)
         txns = self._post(day, date, blocks, rng)
         # withdrawals of closing time deposits come after their interest
         if len(closing_td):
@@ -234,11 +240,6 @@ class Simulator:
             self.status[closed] = "1"
 
         # valuation and classification changes that move no money
-        fnd = np.flatnonzero(live & (product == "WMS-FND"))
-        market = rng.normal(0.0003, 0.009)
-        self.nav4[fnd] = np.maximum(
-            np.round(self.nav4[fnd] * np.exp(market + rng.normal(0, 0.004, len(fnd)))), 1000
-        ).astype(np.int64)
         wealth = np.flatnonzero(live & (kind == "wealth"))
         self.balance[wealth] = (self.shares[wealth] * self.nav4[wealth] + 5_000) // 10_000
         loans = np.flatnonzero(live & (kind == "loan"))

@@ -545,7 +545,7 @@ def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.
     rate = acc["rate"].to_numpy() + np.where(is_loan, rng.integers(-3000, 8000, n), 0)
     rate = np.where(product == "WMS-WMP", rng.integers(20000, 42000, n), rate)
     # five-level classification: about 1-2% of loan balance non-performing
-    five = rng.choice(["1", "2", "3", "4", "5"], n, p=[0.955, 0.03, 0.007, 0.005, 0.003])
+    five = rng.choice(["1", "2", "3", "4", "5"], n, p=[0.95, 0.03, 0.009, 0.006, 0.005])
     overdue = np.select([five == "2", five == "3", five == "4", five == "5"],
                         [rng.integers(1, 90, n), rng.integers(90, 180, n),
                          rng.integers(180, 360, n), rng.integers(360, 720, n)], 0)  # fmt: skip
@@ -643,7 +643,7 @@ def build_crm(orgs: pl.DataFrame, parties: pl.DataFrame, acc: dict[str, np.ndarr
     home = parties["home_outlet"].to_numpy()
     outlets = np.flatnonzero(np.array(level) == 5)
     per_outlet = np.bincount(home[managed], minlength=len(level))
-    n_mgr = {int(o): max(1, round(per_outlet[o] / 120)) for o in outlets}
+    n_mgr = {int(o): max(2, round(per_outlet[o] / 120)) for o in outlets}
     mgr_rows, mgrs_at = [], {}
     for o in outlets:
         sub = idx_of[parent[o]]
