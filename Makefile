@@ -34,7 +34,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_generator.py

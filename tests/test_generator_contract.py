@@ -106,7 +106,7 @@ def test_balance_after_chains_reconcile_with_end_of_day_balances(clean_landing):
     dates = _dates(clean_landing)
     for sys in LEGACY_SYSTEMS:
         eod = _eod_balances(clean_landing, sys, dates)
-        for prev, date in zip(dates, dates[1:]):
+        for date in dates[1:]:
             last = {}
             for rec in records(clean_landing / f"{sys}_TXN_{date}.dat"):
                 assert rec[1] == date
