@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -46,7 +46,6 @@ class DataFile:
     content: bytes
     records: int
     total_cents: int
-    faults: list[dict] = field(default_factory=list)
     truncate_to: int | None = None  # ok_mismatch: bytes actually delivered
 
 

@@ -31,7 +31,7 @@ from ingest.synth.files import (
     write_batch,
 )
 from ingest.synth.simulate import CHANNEL, REMARKS, Day, Simulator
-from ingest.synth.world import NO_DAY, World, build_world, rng_for
+from ingest.synth.world import NO_DAY, World, build_world, fault_row, rng_for
 
 CRLF_SYSTEMS = {"CCS", "HPF"}  # these systems' extract jobs run on hosts that write CRLF
 SYS_NO = {s: i for i, s in enumerate(LEGACY_SYSTEMS + ["CRM", "PUB"])}
@@ -124,7 +124,6 @@ class Generator:
                                     f"{len(victim.content)} bytes")  # fmt: skip
                 write_batch(self.out, sys, date, version, mode, files, signal)
                 for f in files:
-                    self.faults.extend(f.faults)
                     self.summary.rows[f"{sys}_{f.name.split('_')[1]}"] = (
                         self.summary.rows.get(f"{sys}_{f.name.split('_')[1]}", 0) + f.records)
                     self.summary.bytes += len(f.content)
@@ -137,8 +136,7 @@ class Generator:
         return self.summary
 
     def _fault(self, kind, sys, date, file, line, key, detail):
-        self.faults.append({"kind": kind, "sys": sys, "biz_date": date, "file": file,
-                            "line": line, "key": key, "detail": detail})  # fmt: skip
+        self.faults.append(fault_row(kind, sys, key, detail, date, file, line))
 
     def _files(self, sys: str, d: Day, rng) -> list[DataFile]:
         date = d.date.strftime("%Y%m%d")

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ingest.contract import OWN_BANK_CODE
-from ingest.synth import pools
 from ingest.synth.dirt import REVERSAL_RATE
-from ingest.synth.world import NO_DAY, World, rng_for
+from ingest.synth.world import World, rng_for
 
 REMARKS = {
     "1001": "现金存入", "1002": "ATM取款", "1101": "转账", "1102": "跨行汇款", "1201": "代发工资",
@@ -430,5 +428,3 @@ def _empty_txns() -> pl.DataFrame:
                                 "cp_kind": pl.String, "reversal_of": pl.String,
                                 "balance_after": pl.Int64})  # fmt: skip
 
-
-__all__ = ["Simulator", "Day", "NO_DAY", "OWN_BANK_CODE", "pools"]

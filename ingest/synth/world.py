@@ -161,7 +161,7 @@ def build_persons(n: int, rng: np.random.Generator, outlets: np.ndarray) -> pl.D
         ["01", "02", "03", "04", "05", "06"], n, p=[0.955, 0.01, 0.015, 0.01, 0.005, 0.005]
     )
     serial = pl.Series(rng.permutation(n) + 10_000_000).cast(pl.String)
-    doc_prefix = pl.Series(pd_prefix(doc))
+    doc_prefix = pl.Series(_doc_prefix(doc))
     id_no = pl.select(
         pl.when(pl.Series(np.isin(doc, ["01", "02"]))).then(id18).otherwise(doc_prefix + serial)
     ).to_series()
@@ -200,7 +200,7 @@ def build_persons(n: int, rng: np.random.Generator, outlets: np.ndarray) -> pl.D
     )
 
 
-def pd_prefix(doc: np.ndarray) -> np.ndarray:
+def _doc_prefix(doc: np.ndarray) -> np.ndarray:
     prefixes = np.array(["", "", "E", "H", "T", "USA"])
     return prefixes[doc.astype(int) - 1]
 
@@ -369,24 +369,24 @@ def build_records(parties: pl.DataFrame, org_codes: pl.DataFrame, outlets: np.nd
         if (syss[i] == "SAV" and t == "01" and multi[i] and births[i] < "20000101"
                 and u[i, 1] < rates["old_15_digit_id"]):  # fmt: skip
             id_nos[i] = id_nos[i][:6] + id_nos[i][8:17]
-            faults.append(_fault("old_15_digit_id", syss[i], custs[i], id_nos[i]))
+            faults.append(fault_row("old_15_digit_id", syss[i], custs[i], id_nos[i]))
         elif syss[i] == "CRD" and t == "21" and u[i, 2] < rates["corp_org_code_only"]:
             org = id_nos[i][8:17]
             id_types[i], id_nos[i] = "22", f"{org[:8]}-{org[8]}"
-            faults.append(_fault("corp_org_code_only", syss[i], custs[i], id_nos[i]))
+            faults.append(fault_row("corp_org_code_only", syss[i], custs[i], id_nos[i]))
         elif t in ("01", "21") and u[i, 3] < rates["invalid_check_digit"]:
             id_nos[i] = _break_check(id_nos[i], rng)
-            faults.append(_fault("invalid_check_digit", syss[i], custs[i], id_nos[i]))
+            faults.append(fault_row("invalid_check_digit", syss[i], custs[i], id_nos[i]))
         if syss[i] == "PLN" and id_nos[i].endswith("X"):
             id_nos[i] = id_nos[i][:-1] + "x"  # the loan system keeps a lower-case check x
         if note:
-            faults.append(_fault(note[0], syss[i], custs[i], note[1]))
+            faults.append(fault_row(note[0], syss[i], custs[i], note[1]))
     return records.with_columns(
         cust_name=pl.Series(names), rec_id_type=pl.Series(id_types), rec_id_no=pl.Series(id_nos)
     )
 
 
-def _fault(kind: str, sys: str, key: str, detail: str = "", biz_date: str = "", file: str = "",
+def fault_row(kind: str, sys: str, key: str, detail: str = "", biz_date: str = "", file: str = "",
            line: int | None = None) -> dict:
     return {"kind": kind, "sys": sys, "biz_date": biz_date, "file": file, "line": line,
             "key": key, "detail": detail}  # fmt: skip
@@ -692,7 +692,7 @@ def build_crm(orgs: pl.DataFrame, parties: pl.DataFrame, acc: dict[str, np.ndarr
                 mid = max(start, int(rng.integers(0, 60)))
                 rows.append((second[p], a, 40.0, "assess", start, mid))
                 rows.append((second[p], a, 50.0, "assess", mid, NO_DAY))
-                faults.append(_fault("share_over_100", "CRM", str(acc["acct_no"][a]),
+                faults.append(fault_row("share_over_100", "CRM", str(acc["acct_no"][a]),
                                      f"60+50 from day {mid}"))  # fmt: skip
             else:
                 rows.append((second[p], a, 40.0, "assess", start, NO_DAY))
