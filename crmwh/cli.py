@@ -23,12 +23,25 @@ def _run(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         print(f"crmwh run: no landing folder {landing}: run `crmwh generate` first", file=sys.stderr)
         return 2
-    oks = sorted(landing.glob("*.OK"))
-    # Ingest and the dbt layers arrive with the next issues; until then `run` reports
-    # what has arrived, so the demo shows the landing folder's state.
-    print(f"crmwh run: {len(oks)} complete batches in {landing} "
-          f"({len(list(landing.glob('*.dat')))} legacy and {len(list(landing.glob('*.csv')))} "
-          "CSV data files); the ingest and dbt stages are not built yet.")
+    from dagster_project.run import run_ingest
+    from ingest.report import audit_report
+
+    data = Path(args.data)
+    result = run_ingest(landing, data)
+    if result is None:
+        print(f"crmwh run: nothing has arrived in {landing}")
+        return 0
+    print(audit_report(data / "warehouse" / "crm.duckdb"))
+    failed_checks = [
+        f"{e.asset_key.to_user_string()}: {e.check_name}"
+        for e in result.get_asset_check_evaluations() if not e.passed
+    ]
+    if failed_checks:
+        print("quality checks failed: " + "; ".join(failed_checks), file=sys.stderr)
+    if not result.success:
+        print(f"crmwh run: the Dagster run {result.run_id} failed", file=sys.stderr)
+        return 1
+    print(f"raw zone: {data / 'raw'}; warehouse: {data / 'warehouse' / 'crm.duckdb'}")
     return 0
 
 
@@ -47,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
     r = sub.add_parser("run", help="run the pipeline over every batch in the landing folder")
     r.add_argument("--landing", type=Path, default=DEFAULT_LANDING)
+    r.add_argument("--data", type=Path, default=Path("data"),
+                   help="where raw/, warehouse/ and exports/ go (default: data)")
     r.set_defaults(func=_run)
 
     args = parser.parse_args(argv)

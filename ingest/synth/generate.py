@@ -265,7 +265,9 @@ class Generator:
         dup = np.flatnonzero(rng.random(len(lines)) < r["duplicate_txn"])
         next_day = rng.random(len(dup)) < 0.5
         self.pending_dups[sys] = [(lines[i], amounts[i]) for i in dup[next_day]]
-        for i in dup[~next_day]:
+        dup_ids = {lines[i].split("|+|", 1)[0] for i in dup[~next_day]} | {
+            c[0].split("|+|", 1)[0] for c in carried}
+        for i in dup[~next_day][::-1]:  # from the end: an insert never moves a line still to copy
             pos = int(rng.integers(i + 1, len(lines) + 1))
             lines.insert(pos, lines[i])
             amounts.insert(pos, amounts[i])
@@ -273,8 +275,6 @@ class Generator:
             pos = int(rng.integers(0, len(lines) + 1))
             lines.insert(pos, line)
             amounts.insert(pos, amount)
-        dup_ids = {ln.split("|+|", 1)[0] for ln in [lines[i] for i in dup[~next_day]]
-                   + [c[0] for c in carried]}
         # 7 and 8: broken lines, wrong field counts and bad bytes, all after the amount field
         m = len(lines)
         u = rng.random((m, 3))

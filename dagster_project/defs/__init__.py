@@ -1,0 +1,1 @@
+"""Dagster definitions by area: resources, partitions, ingest (quality checks included)."""

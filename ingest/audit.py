@@ -1,0 +1,121 @@
+"""The audit tables in the warehouse: every batch seen, every file, every rejected row.
+
+`audit_batch`   one row per delivery of a batch (a `.OK` with its md5), plus one row per
+                batch still waiting for its `.OK`; `is_current` marks the version the
+                raw zone serves for that system and date.
+`audit_file`    one row per data file of a delivery: rows in = loaded + quarantined
+                (+ rejected, when the whole batch was rejected).
+`quarantine_rows` every quarantined record with its raw text, file, line and reason.
+`duplicate_keys`  rows whose key already appeared earlier in the same file or in the
+                previous business date's file (contract dirt item 5); they stay in the
+                raw zone, the dbt layer drops them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+DDL = """
+create table if not exists audit_batch (
+    sys varchar not null,
+    biz_date date not null,
+    version integer,
+    mode varchar,
+    ok_md5 varchar,
+    status varchar not null,      -- loaded | superseded | rejected | ignored | waiting
+    is_current boolean not null,
+    reason varchar,
+    files integer,
+    rows_in bigint,
+    rows_loaded bigint,
+    rows_quarantined bigint,
+    rows_rejected bigint,
+    first_seen_at timestamp,
+    processed_at timestamp,
+    arrived_after date,           -- newest date of this system already loaded on arrival
+    run_id varchar
+);
+create table if not exists audit_file (
+    sys varchar not null,
+    biz_date date not null,
+    version integer,
+    ok_md5 varchar not null,
+    file varchar not null,
+    entity varchar not null,
+    bytes bigint,
+    md5_expected varchar,
+    md5_actual varchar,
+    records_expected bigint,
+    rows_in bigint,
+    rows_loaded bigint,
+    rows_quarantined bigint,
+    rows_rejected bigint,
+    total_expected decimal(18, 2),
+    total_actual decimal(18, 2),
+    duplicate_keys bigint,
+    problem varchar
+);
+create table if not exists quarantine_rows (
+    sys varchar not null,
+    entity varchar not null,
+    biz_date date not null,
+    version integer not null,
+    ok_md5 varchar not null,
+    file varchar not null,
+    line integer not null,
+    lines integer not null,
+    reason varchar not null,      -- broken_line | wrong_field_count | bad_bytes | bad_cast | ...
+    detail varchar,
+    raw_text varchar,
+    raw_bytes blob,
+    quarantined_at timestamp
+);
+create table if not exists duplicate_keys (
+    sys varchar not null,
+    entity varchar not null,
+    key varchar not null,
+    biz_date date not null,
+    line integer not null,
+    first_biz_date date not null,
+    first_line integer not null
+);
+"""
+
+
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse))
+    con.execute(DDL)
+    return con
+
+
+def to_date(d: str) -> dt.date:
+    return dt.date(int(d[:4]), int(d[4:6]), int(d[6:]))
+
+
+def decided(con, sys: str, biz_date: str) -> dict[str, str]:
+    """ok_md5 -> status of every delivery of this batch already processed."""
+    rows = con.execute(
+        "select ok_md5, status from audit_batch where sys = ? and biz_date = ? and ok_md5 is not null",
+        [sys, to_date(biz_date)],
+    ).fetchall()
+    return dict(rows)
+
+
+def current(con) -> dict[tuple[str, str], int]:
+    """(sys, 'YYYYMMDD') -> version the raw zone serves."""
+    rows = con.execute(
+        "select sys, strftime(biz_date, '%Y%m%d'), version from audit_batch where is_current"
+    ).fetchall()
+    return {(s, d): v for s, d, v in rows}
+
+
+def insert_frame(con, table: str, frame: pl.DataFrame) -> None:
+    if frame.height:
+        con.register("_frame", frame.to_arrow())
+        con.execute(f"insert into {table} by name select * from _frame")
+        con.unregister("_frame")

@@ -1,0 +1,262 @@
+"""Ingest every complete batch of a landing folder into the raw zone and the audit.
+
+Batches are checked and parsed in worker processes (GB18030 decoding is CPU-bound
+Python); this process alone moves their Parquet into the raw zone and writes the
+warehouse, so DuckDB only ever has one writer. Re-running is a no-op for a delivery
+already decided (same `.OK` md5); a new delivery of a date is processed again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from ingest import audit, raw_zone
+from ingest.audit import to_date
+from ingest.batch import BatchResult, process_batch
+from ingest.contract import ENTITIES
+from ingest.landing import Arrival, scan
+
+DAY_ENTITIES_WITH_KEYS = [e for e in ENTITIES.values() if e.snapshot == "day" and e.keys]
+
+
+@dataclass
+class IngestSummary:
+    results: list[BatchResult] = field(default_factory=list)
+    unchanged: int = 0
+    waiting: list[tuple[str, str, str]] = field(default_factory=list)  # sys, date, reason
+    ignored: list[BatchResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def loaded(self) -> list[BatchResult]:
+        return [r for r in self.results if r.status == "loaded"]
+
+    @property
+    def rejected(self) -> list[BatchResult]:
+        return [r for r in self.results if r.status == "rejected"]
+
+    def count(self, attr: str) -> int:
+        return sum(getattr(f, attr) for r in self.results for f in r.files)
+
+    def text(self) -> str:
+        lines = [
+            f"ingest: {len(self.loaded)} batches loaded, {len(self.rejected)} rejected, "
+            f"{len(self.ignored)} ignored (stale version), {self.unchanged} unchanged, "
+            f"{len(self.waiting)} waiting or missing, in {self.seconds:.1f} s",
+            f"  rows in {self.count('rows_in'):,} = loaded {self.count('rows_loaded'):,} + "
+            f"quarantined {self.count('rows_quarantined'):,} + "
+            f"in rejected batches {self.count('rows_rejected'):,}",
+        ]
+        lines += [f"  rejected {r.sys} {r.biz_date}: {r.reason}" for r in self.rejected[:10]]
+        lines += [f"  waiting {s} {d}: {why}" for s, d, why in self.waiting[:10]]
+        return "\n".join(lines)
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def _todo(con, arrivals: dict[tuple[str, str], Arrival], dates: set[str] | None,
+          systems: set[str] | None) -> tuple[list[tuple[str, str, int]], int]:  # fmt: skip
+    todo, unchanged = [], 0
+    for (sys, d), arr in sorted(arrivals.items()):
+        if (dates is not None and d not in dates) or (systems is not None and sys not in systems):
+            continue
+        if not arr.complete:
+            continue
+        if _md5(arr.ok_path) in audit.decided(con, sys, d):
+            unchanged += 1
+            continue
+        size = sum((arr.ok_path.parent / f).stat().st_size for f in arr.data_files)
+        todo.append((sys, d, size))
+    return todo, unchanged
+
+
+def _process_all(landing: Path, raw_root: Path, todo, workers: int) -> list[BatchResult]:
+    if workers <= 1 or len(todo) <= 1:
+        return [process_batch(landing, raw_root, s, d) for s, d, _ in todo]
+    # biggest first, so that the two workers finish together; spawn: polars is threaded
+    ordered = sorted(todo, key=lambda t: -t[2])
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [pool.submit(process_batch, landing, raw_root, s, d) for s, d, _ in ordered]
+        return [f.result() for f in futures]
+
+
+def default_workers() -> int:
+    return int(os.environ.get("CRMWH_INGEST_WORKERS", min(2, os.cpu_count() or 1)))
+
+
+def ingest(landing: Path, raw_root: Path, warehouse: Path, dates: Iterable[str] | None = None,
+           systems: Iterable[str] | None = None, workers: int | None = None,
+           run_id: str = "") -> IngestSummary:  # fmt: skip
+    """Ingest the complete batches of `dates` (all when None) and refresh the audit."""
+    t0 = dt.datetime.now()
+    landing, raw_root = Path(landing), Path(raw_root)
+    summary = IngestSummary()
+    arrivals = scan(landing)
+    con = audit.connect(Path(warehouse))
+    try:
+        todo, summary.unchanged = _todo(con, arrivals, None if dates is None else set(dates),
+                                        None if systems is None else set(systems))  # fmt: skip
+        results = _process_all(landing, raw_root, todo, workers or default_workers())
+        touched: set[tuple[str, str]] = set()
+        for r in sorted(results, key=lambda r: (r.biz_date, r.sys)):
+            if _record(con, raw_root, r, run_id):
+                touched.add((r.sys, r.biz_date))
+            if r.status == "ignored":
+                summary.ignored.append(r)
+            else:
+                summary.results.append(r)
+        summary.waiting = _record_waiting(con, arrivals)
+        _refresh_duplicates(con, raw_root, touched)
+    finally:
+        con.close()
+    summary.seconds = (dt.datetime.now() - t0).total_seconds()
+    return summary
+
+
+def _record(con, raw_root: Path, r: BatchResult, run_id: str) -> bool:
+    """Write one batch's outcome; returns True when it became the current version."""
+    now = dt.datetime.now()
+    date = to_date(r.biz_date)
+    cur = con.execute("select max(version) from audit_batch where sys = ? and biz_date = ? "
+                      "and is_current", [r.sys, date]).fetchone()[0]  # fmt: skip
+    first_seen = con.execute(
+        "select min(first_seen_at) from audit_batch where sys = ? and biz_date = ? "
+        "and status = 'waiting'", [r.sys, date]).fetchone()[0]  # fmt: skip
+    later = con.execute("select max(biz_date) from audit_batch where sys = ? and is_current and "
+                        "biz_date > ?", [r.sys, date]).fetchone()[0]  # fmt: skip
+    if r.status == "loaded" and cur is not None and r.version < cur:
+        r.status, r.reason = "ignored", f"version {r.version} is older than the current {cur}"
+        raw_zone.discard(r.staged)
+    con.execute("begin")
+    if r.status == "loaded":
+        raw_zone.promote(r.staged, raw_root, r.sys, r.biz_date, r.version)
+        con.execute("update audit_batch set is_current = false, status = 'superseded' "
+                    "where sys = ? and biz_date = ? and is_current", [r.sys, date])  # fmt: skip
+    con.execute("delete from audit_batch where sys = ? and biz_date = ? and status in "
+                "('waiting', 'missing')", [r.sys, date])  # fmt: skip
+    files = r.files
+    batch = {
+        "sys": r.sys, "biz_date": date, "version": r.version, "mode": r.mode, "ok_md5": r.ok_md5,
+        "status": r.status, "is_current": r.status == "loaded", "reason": r.reason or None,
+        "files": len(files), "rows_in": sum(f.rows_in for f in files),
+        "rows_loaded": sum(f.rows_loaded for f in files),
+        "rows_quarantined": sum(f.rows_quarantined for f in files),
+        "rows_rejected": sum(f.rows_rejected for f in files),
+        "first_seen_at": first_seen or now, "processed_at": now, "arrived_after": later,
+        "run_id": run_id,
+    }  # fmt: skip
+    audit.insert_frame(con, "audit_batch", pl.DataFrame([batch]))
+    audit.insert_frame(con, "audit_file", pl.DataFrame([
+        {"sys": r.sys, "biz_date": date, "version": r.version, "ok_md5": r.ok_md5,
+         "file": f.file, "entity": f.entity, "bytes": f.bytes, "md5_expected": f.md5_expected,
+         "md5_actual": f.md5_actual, "records_expected": f.records_expected,
+         "rows_in": f.rows_in, "rows_loaded": f.rows_loaded,
+         "rows_quarantined": f.rows_quarantined, "rows_rejected": f.rows_rejected,
+         "total_expected": f.total_expected_cents / 100, "total_actual": f.total_cents / 100,
+         "duplicate_keys": f.duplicate_keys, "problem": f.problem}
+        for f in files], infer_schema_length=None))  # fmt: skip
+    if r.status == "loaded" and r.quarantined:
+        audit.insert_frame(con, "quarantine_rows", pl.DataFrame([
+            {"sys": r.sys, "entity": entity, "biz_date": date, "version": r.version,
+             "ok_md5": r.ok_md5, "file": file, "line": q.line, "lines": q.lines,
+             "reason": q.reason, "detail": q.detail,
+             "raw_text": q.raw.decode("gb18030" if file.endswith(".dat") else "utf-8",
+                                      errors="backslashreplace"),
+             "raw_bytes": q.raw, "quarantined_at": now}
+            for file, entity, q in r.quarantined]))  # fmt: skip
+    con.execute("commit")
+    return r.status == "loaded"
+
+
+def _record_waiting(con, arrivals: dict[tuple[str, str], Arrival]) -> list[tuple[str, str, str]]:
+    """Batches with data but no `.OK` (waiting), and dates with nothing inside a system's
+    delivered range (missing). Overdue when a later date of the system is complete."""
+    complete: dict[str, list[str]] = {}
+    for (sys, d), a in arrivals.items():
+        if a.complete:
+            complete.setdefault(sys, []).append(d)
+    loaded = dict(con.execute("select sys || strftime(biz_date, '%Y%m%d'), status from audit_batch "
+                              "where is_current").fetchall())  # fmt: skip
+    out = []
+    for sys, days in complete.items():
+        first, last = min(days), max(days)
+        d = to_date(first)
+        while (key := d.strftime("%Y%m%d")) <= last:
+            if (sys, key) not in arrivals and sys + key not in loaded:
+                out.append((sys, key, f"missing: nothing delivered; {sys} {last} is complete"))
+            d += dt.timedelta(days=1)
+    for (sys, d), a in arrivals.items():
+        if not a.complete and sys + d not in loaded:
+            later = [x for x in complete.get(sys, []) if x > d]
+            why = "waiting: data files present, no .OK yet"
+            if later:
+                why += f"; overdue: {sys} {max(later)} is complete"
+            out.append((sys, d, why))
+    out.sort(key=lambda t: (t[1], t[0]))
+    now = dt.datetime.now()
+    con.execute("begin")
+    seen = {(s, d.strftime("%Y%m%d")): t for s, d, t in con.execute(
+        "select sys, biz_date, first_seen_at from audit_batch where status in ('waiting', 'missing')"
+    ).fetchall()}  # fmt: skip
+    con.execute("delete from audit_batch where status in ('waiting', 'missing')")
+    audit.insert_frame(con, "audit_batch", pl.DataFrame([
+        {"sys": s, "biz_date": to_date(d), "status": why.split(":")[0], "is_current": False,
+         "reason": why, "first_seen_at": seen.get((s, d), now), "processed_at": now}
+        for s, d, why in out], schema_overrides={"reason": pl.String}))  # fmt: skip
+    con.execute("commit")
+    return out
+
+
+def _refresh_duplicates(con, raw_root: Path, touched: set[tuple[str, str]]) -> None:
+    """Recompute `duplicate_keys` for the dates a new current version can affect (D, D+1)."""
+    if not touched:
+        return
+    cur = audit.current(con)
+    for entity in DAY_ENTITIES_WITH_KEYS:
+        targets = sorted({d for s, d0 in touched if s == entity.system
+                          for d in (d0, _shift(d0, 1))})  # fmt: skip
+        if not targets:
+            continue
+        need = sorted({x for d in targets for x in (d, _shift(d, -1))})
+        sys = entity.system
+        paths = [str(raw_zone.part_path(raw_root, sys, entity.name, d, cur[(sys, d)]))
+                 for d in need if (sys, d) in cur]  # fmt: skip
+        key = entity.keys[0]
+        con.execute("begin")
+        con.execute("delete from duplicate_keys where sys = ? and entity = ? and biz_date in "
+                    "(select unnest(?::date[]))",
+                    [entity.system, entity.name, [to_date(d) for d in targets]])  # fmt: skip
+        if paths:
+            con.execute(f"""
+                insert into duplicate_keys
+                with k as (
+                    select {key} as key, strptime(biz_date, '%Y%m%d')::date as d, _line
+                    from read_parquet(?, hive_partitioning = true,
+                                      hive_types = {{'biz_date': varchar, 'version': integer}})
+                ),
+                firsts as (select key, d, min(_line) as first_line from k group by key, d)
+                select ? as sys, ? as entity, k.key, k.d, k._line,
+                       coalesce(p.d, f.d), coalesce(p.first_line, f.first_line)
+                from k
+                join firsts f on f.key = k.key and f.d = k.d
+                left join firsts p on p.key = k.key and p.d = k.d - interval 1 day
+                where k.d in (select unnest(?::date[]))
+                  and (p.key is not null or k._line > f.first_line)
+            """, [paths, entity.system, entity.name, [to_date(d) for d in targets]])  # fmt: skip
+        con.execute("commit")
+
+
+def _shift(d: str, days: int) -> str:
+    return (to_date(d) + dt.timedelta(days=days)).strftime("%Y%m%d")
