@@ -1,10 +1,13 @@
-"""Run an entity's suite (`expectations.suites`) on one batch with Great Expectations 1.x.
+"""Run an entity's suite (`expectations.suites`) with Great Expectations 1.x on a frame
+that holds any number of business dates (a `biz_date` column), in one GX validation.
 
 GX runs on pandas (its SQL path to DuckDB is unreliable: see shared/pitfalls.md). One
 ephemeral context per process holds, per entity, a pandas dataframe asset, a
 whole-dataframe batch definition, the suite and a validation definition; they are made
-on first use and reused. Only the columns the suite reads go to pandas, with decimals
-as floats (exact enough for signs and ranges, and vectorised where Decimal objects are not).
+on first use and reused. The suite's helper columns (rules relative to each row's
+business date, uniqueness per date, ID check characters) are computed in polars; only
+the columns the suite reads go to pandas, with decimals as floats (exact enough for
+signs and ranges, and vectorised where Decimal objects are not).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from expectations.suites import ERROR, WARN, Declaration, helper_columns, parameters, suite_for
+from expectations.suites import BIZ_DATE, ERROR, WARN, Declaration, helper_columns, suite_for
 from ingest.contract import Entity
 
 PARTIAL = 10  # values of partial_unexpected_list kept per failed expectation
@@ -63,7 +66,12 @@ def _get_context():
     if _context is None:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.execution_engine import pandas_execution_engine
 
+        # GX fingerprints every pandas batch (an md5 of pandas' row hashes: 2.4 s of 3.5 s
+        # for 2M transactions) for batch markers that nothing here reads. This process
+        # owns GX, so switch it off for all (GX skips it for frames of >= this many bytes)
+        pandas_execution_engine.HASH_THRESHOLD = 0
         _quiet()
         ctx = gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -102,15 +110,17 @@ def _runner(entity: Entity):
 
 
 def _pandas(entity: Entity, frame: pl.DataFrame, decls: list[Declaration]):
-    """The columns the suite reads, with helper columns, decimals as floats, as pandas."""
-    helpers = helper_columns(entity)
+    """(the columns the suite reads, with helper columns, decimals as floats, as pandas;
+    the integer columns among them)."""
     needed = list(dict.fromkeys(c for d in decls for c in d.columns))
-    frame = frame.with_columns(expr.alias(name) for name, expr in helpers.items() if name in needed)
+    helpers = {n: e for n, e in helper_columns(entity).items() if n in needed}
+    frame = frame.with_columns(expr.alias(name) for name, expr in helpers.items())
     frame = frame.select(needed).with_columns(pl.col(pl.Decimal).cast(pl.Float64))
     # GX compares datetime64[ns] columns vectorised, any other unit value by value (100x
     # slower): use ns unless a value lies outside its range (years 1678-2261)
     ns = [c for c, t in frame.schema.items() if t in (pl.Date, pl.Datetime) and _ns_safe(frame[c])]
-    return frame.with_columns(pl.col(ns).cast(pl.Datetime("ns"))).to_pandas()
+    ints = {c for c, t in frame.schema.items() if t.is_integer()}
+    return frame.with_columns(pl.col(ns).cast(pl.Datetime("ns"))).to_pandas(), ints
 
 
 def _ns_safe(s: pl.Series) -> bool:
@@ -137,12 +147,14 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
-def _observed(result, as_date: bool) -> dict[str, Any]:
+def _observed(result, kind: str | None) -> dict[str, Any]:
     r = dict(result.result or {})
     if "partial_unexpected_list" in r:
         values = list(r["partial_unexpected_list"])[:PARTIAL]
-        if as_date:  # a date column went to pandas as datetime64: show dates
+        if kind == "date":  # a date column went to pandas as datetime64: show dates
             values = [v.date() if isinstance(v, dt.datetime) else v for v in values]
+        elif kind == "int":  # an integer column with nulls went to pandas as float64
+            values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
         r["partial_unexpected_list"] = values
     out = {k: _jsonable(r[k]) for k in _OBSERVED_KEYS if k in r}
     info = result.exception_info or {}
@@ -154,31 +166,41 @@ def _observed(result, as_date: bool) -> dict[str, Any]:
 # --- public ---------------------------------------------------------------------------
 
 
-def validate(entity: Entity, frame: pl.DataFrame, biz_date: dt.date) -> list[Outcome]:
-    """Run `entity`'s suite on one business date's batch (the raw zone's typed frame)."""
+def validate(entity: Entity, frame: pl.DataFrame) -> list[Outcome]:
+    """Run `entity`'s suite on a typed raw frame of any number of business dates.
+
+    `frame` holds the entity's typed columns and a `biz_date` column (pl.Date, no nulls)
+    naming each row's business date. One GX validation covers all the rows: counts in
+    the outcomes are over the whole frame, and keys must be unique within each date.
+    """
+    if BIZ_DATE not in frame.columns or frame.schema[BIZ_DATE] != pl.Date:
+        raise ValueError(f"validate: the frame needs a {BIZ_DATE!r} column of type Date")
+    if frame[BIZ_DATE].null_count():
+        raise ValueError(f"validate: {BIZ_DATE!r} has nulls")
     decls = suite_for(entity)
     if not decls:
         return []
     by_name = {d.name: d for d in decls}
-    data = _pandas(entity, frame, decls)
+    data, ints = _pandas(entity, frame, decls)
+    kinds = {c: kind for c, kind in entity.columns} | dict.fromkeys(ints, "int")
     with _lock, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = _runner(entity).run(
-            batch_parameters={"dataframe": data},
-            expectation_parameters=parameters(biz_date),
-            result_format=RESULT_FORMAT,
-        )
+        result = _runner(entity).run(batch_parameters={"dataframe": data}, result_format=RESULT_FORMAT)
         # run() keeps every result in the context's in-memory store: drop them
         store = _get_context().validation_results_store
         for key in store.list_keys():
             store.remove_key(key)
-    dates = {c for c, kind in entity.columns if kind == "date"}
     outcomes = {}
     for r in result.results:
         decl = by_name[r.expectation_config.meta["name"]]
-        observed = _observed(r, as_date=decl.column in dates)
+        observed = _observed(r, kinds.get(decl.column))
         outcomes[decl.name] = Outcome(decl.name, decl.column, decl.severity, bool(r.success), observed)
     return [outcomes[d.name] for d in decls]
+
+
+def validate_batch(entity: Entity, frame: pl.DataFrame, biz_date: dt.date) -> list[Outcome]:
+    """`validate` on one business date's batch (`frame` without a `biz_date` column)."""
+    return validate(entity, frame.with_columns(pl.lit(biz_date, pl.Date).alias(BIZ_DATE)))
 
 
 def summarise(outcomes: list[Outcome]) -> tuple[bool, dict[str, Any]]:

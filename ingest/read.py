@@ -28,8 +28,9 @@ import polars as pl
 from ingest.cast import LINE, cast_text, raw_schema
 from ingest.contract import Entity
 
-CHUNK_BYTES = 8 << 20  # decode in chunks: bounded memory, and a bad byte re-decodes one chunk
+CHUNK_BYTES = 1 << 20  # decode in chunks: bounded memory, and a bad byte re-decodes one chunk
 UNIT_SEP = "\x1f"  # single-byte stand-in for `|+|` (polars separators are one byte)
+UNIT_SEP_B = UNIT_SEP.encode()
 
 
 @dataclass
@@ -74,12 +75,14 @@ def _field_counts(buf: bytes, starts: np.ndarray, ends: np.ndarray, sep: bytes) 
     a = np.frombuffer(buf, np.uint8)
     if len(sep) == 1:
         pos = np.flatnonzero(a == sep[0])
-    else:
-        m = len(a) - len(sep) + 1
-        hit = np.ones(max(m, 0), bool)
+    else:  # find the rarer middle byte, then check its neighbours (`|+|`)
+        mid = len(sep) // 2
+        cand = np.flatnonzero(a[mid : len(a) - (len(sep) - mid - 1)] == sep[mid])
+        hit = np.ones(len(cand), bool)
         for k, byte in enumerate(sep):
-            hit &= a[k : k + m] == byte
-        pos = np.flatnonzero(hit)
+            if k != mid:
+                hit &= a[cand + k] == byte
+        pos = cand[hit]
     last = np.searchsorted(pos, ends - len(sep), side="right")
     return last - np.searchsorted(pos, starts, side="left") + 1
 
@@ -136,11 +139,14 @@ codecs.register_error("crmwh-collect", _collect)
 
 
 def _decode_lines(buf: bytes, starts: np.ndarray, nexts: np.ndarray, keep: np.ndarray,
-                  encoding: str, sep: str) -> tuple[bytes, np.ndarray, list[int]]:  # fmt: skip
-    """UTF-8 text of the lines `keep` (physical indices), `sep` replaced by UNIT_SEP.
+                  encoding: str, sep: bytes) -> tuple[bytes, np.ndarray, list[int]]:  # fmt: skip
+    """UTF-8 bytes of the lines `keep` (physical indices), `sep` replaced by UNIT_SEP.
 
     Returns the text, the physical index of each line kept, and the physical indices of
-    lines dropped for undecodable bytes or a stray UNIT_SEP.
+    lines dropped for undecodable bytes or a stray UNIT_SEP. Separators are replaced on
+    the bytes, before decoding, as the structural pass counted them: a GB18030 trail
+    byte `|` followed by `+|` would count as a separator in both, so its record is
+    quarantined (wrong field count or bad bytes), never split silently.
     """
     if len(keep) == 0:
         return b"", keep, []
@@ -153,48 +159,54 @@ def _decode_lines(buf: bytes, starts: np.ndarray, nexts: np.ndarray, keep: np.nd
     else:
         body = memoryview(b"".join(buf[starts[f] : nexts[la]]
                                    for f, la in zip(run_first.tolist(), run_last.tolist())))  # fmt: skip
-    lens = nexts[keep] - starts[keep]
-    off = np.r_[0, np.cumsum(lens)]
+    off = np.r_[0, np.cumsum(nexts[keep] - starts[keep])]
     out: list[bytes] = []
     dropped: list[int] = []
     a = 0
     while a < len(keep):
-        b = int(np.searchsorted(off, off[a] + CHUNK_BYTES, side="right")) - 1
-        b = max(b, a + 1)
-        chunk = body[off[a] : off[b]]
-        text, bad = _decode_chunk(chunk, encoding, off[a : b + 1] - off[a])
-        if bad:
+        b = max(int(np.searchsorted(off, off[a] + CHUNK_BYTES, side="right")) - 1, a + 1)
+        chunk = bytes(body[off[a] : off[b]])
+        utf8 = _to_utf8(chunk, encoding, sep)
+        if utf8 is None:  # rare: find the lines at fault, drop them, convert the rest
+            bad = _bad_lines(chunk, encoding, off[a : b + 1] - off[a])
             dropped += keep[a:b][bad].tolist()
-            mask = np.ones(b - a, bool)
-            mask[bad] = False
-            chunk = b"".join(chunk[off[a + k] - off[a] : off[a + k + 1] - off[a]]
-                             for k in np.flatnonzero(mask).tolist())  # fmt: skip
-            text = str(chunk, encoding)
-        out.append(text.replace(sep, UNIT_SEP).encode("utf-8") if sep != UNIT_SEP else
-                   text.encode("utf-8"))  # fmt: skip
+            # the good lines between bad ones, one slice per stretch
+            edges = [0, *[x for k in bad for x in (k, k + 1)], b - a]
+            local = off[a : b + 1] - off[a]
+            chunk = b"".join(chunk[local[edges[i]] : local[edges[i + 1]]]
+                             for i in range(0, len(edges), 2) if edges[i] < edges[i + 1])  # fmt: skip
+            utf8 = _to_utf8(chunk, encoding, sep)
+        out.append(utf8)
         a = b
     kept = np.setdiff1d(keep, np.array(dropped, dtype=keep.dtype)) if dropped else keep
     return b"".join(out), kept, dropped
 
 
-def _decode_chunk(chunk, encoding: str, line_off: np.ndarray) -> tuple[str, list[int]]:
-    """Decode; on bad bytes or a stray UNIT_SEP, return the chunk-local lines to drop."""
+def _to_utf8(chunk: bytes, encoding: str, sep: bytes) -> bytes | None:
+    """`chunk` as UTF-8 with `sep` -> UNIT_SEP; None if it has bad bytes or a UNIT_SEP."""
+    if UNIT_SEP_B in chunk:
+        return None
+    chunk = chunk.replace(sep, UNIT_SEP_B)
+    if chunk.isascii():  # ASCII is UTF-8 already: most account files need no decoding
+        return chunk
     try:
-        text = str(chunk, encoding)
-        if UNIT_SEP not in text:
-            return text, []
-        positions: list[int] = []
+        text = chunk.decode(encoding)
     except UnicodeDecodeError:
-        _errors.clear()
-        str(chunk, encoding, "crmwh-collect")
-        positions = list(_errors)
-    chunk = bytes(chunk)
-    stray = chunk.find(UNIT_SEP.encode())
+        return None
+    return chunk if encoding == "utf-8" else text.encode("utf-8")
+
+
+def _bad_lines(chunk: bytes, encoding: str, line_off: np.ndarray) -> list[int]:
+    """Chunk-local indices of lines with undecodable bytes or a stray UNIT_SEP."""
+    _errors.clear()
+    chunk.decode(encoding, "crmwh-collect")
+    positions = list(_errors)
+    stray = chunk.find(UNIT_SEP_B)
     while stray >= 0:
         positions.append(stray)
-        stray = chunk.find(UNIT_SEP.encode(), stray + 1)
+        stray = chunk.find(UNIT_SEP_B, stray + 1)
     lines = np.searchsorted(line_off, np.array(positions), side="right") - 1
-    return "", sorted(set(lines.tolist()))
+    return sorted(set(lines.tolist()))
 
 
 # --- parsing --------------------------------------------------------------------------
@@ -277,7 +289,8 @@ def _raw_amount(raw: bytes, at: int | None, sep: bytes) -> int:
 def parse_legacy(buf: bytes, entity: Entity) -> ParsedFile:
     fam = entity.family
     starts, nexts, keep, quarantined, q_cents = _structural(buf, entity, skip_header=False)
-    utf8, kept, dropped = _decode_lines(buf, starts, nexts, keep, fam.encoding, fam.separator)
+    utf8, kept, dropped = _decode_lines(buf, starts, nexts, keep, fam.encoding,
+                                        fam.separator.encode())  # fmt: skip
     for i in dropped:
         raw = buf[starts[i] : nexts[i]].rstrip(b"\r\n")
         quarantined.append(Quarantined(i + 1, 1, "bad_bytes" if _undecodable(raw, fam.encoding)
@@ -321,13 +334,12 @@ def parse_modern(buf: bytes, entity: Entity) -> ParsedFile:
         return _parse_quoted_csv(buf, entity)
     fam = entity.family
     starts, nexts, keep, quarantined, q_cents = _structural(buf, entity, skip_header=True)
-    utf8, kept, dropped = _decode_lines(buf, starts, nexts, keep, fam.encoding, UNIT_SEP)
+    utf8, kept, dropped = _decode_lines(buf, starts, nexts, keep, fam.encoding, b",")
     for i in dropped:
         raw = buf[starts[i] : nexts[i]].rstrip(b"\r\n")
         quarantined.append(Quarantined(i + 1, 1, "bad_bytes", _bad_bytes_detail(raw, "utf-8"), raw))
         q_cents += _raw_amount(raw, _amount_index(entity), b",")
-    # without quotes, ',' is the separator: let polars split on it directly
-    text = _text_frame(utf8.replace(b",", UNIT_SEP.encode()), entity, kept)
+    text = _text_frame(utf8, entity, kept)
     return _finish(text, entity, quarantined, q_cents, _line_getter(buf, starts, nexts), False)
 
 

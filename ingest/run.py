@@ -13,7 +13,7 @@ import hashlib
 import multiprocessing
 import os
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,19 +81,57 @@ def _todo(con, arrivals: dict[tuple[str, str], Arrival], dates: set[str] | None,
     return todo, unchanged
 
 
-def _process_all(landing: Path, raw_root: Path, todo, workers: int) -> list[BatchResult]:
+def _process_all(landing: Path, raw_root: Path, todo, workers: int, on_result) -> None:
+    """Check and parse batches in worker processes; `on_result` gets each as it finishes."""
     if workers <= 1 or len(todo) <= 1:
-        return [process_batch(landing, raw_root, s, d) for s, d, _ in todo]
-    # biggest first, so that the two workers finish together; spawn: polars is threaded
+        for s, d, _ in todo:
+            on_result(process_batch(landing, raw_root, s, d))
+        return
+    # biggest first, so that the workers finish together; spawn, not fork: polars is
+    # threaded; one polars thread per worker, since the workers already fill the cores
     ordered = sorted(todo, key=lambda t: -t[2])
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(process_batch, landing, raw_root, s, d) for s, d, _ in ordered]
-        return [f.result() for f in futures]
+    before = os.environ.get("POLARS_MAX_THREADS")
+    os.environ["POLARS_MAX_THREADS"] = "1"
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = [pool.submit(process_batch, landing, raw_root, s, d) for s, d, _ in ordered]
+            for f in as_completed(futures):
+                on_result(f.result())
+    finally:
+        if before is None:
+            os.environ.pop("POLARS_MAX_THREADS", None)
+        else:
+            os.environ["POLARS_MAX_THREADS"] = before
 
 
 def default_workers() -> int:
     return int(os.environ.get("CRMWH_INGEST_WORKERS", min(2, os.cpu_count() or 1)))
+
+
+@dataclass
+class _AuditRows:
+    """What a run writes to the audit, collected as batches finish, written in one
+    transaction at the end (the Parquet is already in place: readers follow the audit)."""
+
+    current: dict[tuple[str, str], int]  # the audit as the run began
+    first_seen: dict[tuple[str, str], dt.datetime]
+    newest: dict[str, str]
+    batches: list[dict] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)
+    quarantine: list[dict] = field(default_factory=list)
+    now: dt.datetime = field(default_factory=dt.datetime.now)
+
+    @classmethod
+    def load(cls, con) -> _AuditRows:
+        current = audit.current(con)
+        first_seen = {(s, d.strftime("%Y%m%d")): t for s, d, t in con.execute(
+            "select sys, biz_date, first_seen_at from audit_batch where status = 'waiting'"
+        ).fetchall()}  # fmt: skip
+        newest: dict[str, str] = {}
+        for s, d in current:
+            newest[s] = max(newest.get(s, d), d)
+        return cls(current, first_seen, newest)
 
 
 def ingest(landing: Path, raw_root: Path, warehouse: Path, dates: Iterable[str] | None = None,
@@ -108,57 +146,45 @@ def ingest(landing: Path, raw_root: Path, warehouse: Path, dates: Iterable[str] 
     try:
         todo, summary.unchanged = _todo(con, arrivals, None if dates is None else set(dates),
                                         None if systems is None else set(systems))  # fmt: skip
-        results = _process_all(landing, raw_root, todo, workers or default_workers())
-        touched: set[tuple[str, str]] = set()
-        for r in sorted(results, key=lambda r: (r.biz_date, r.sys)):
-            if _record(con, raw_root, r, run_id):
-                touched.add((r.sys, r.biz_date))
-            if r.status == "ignored":
-                summary.ignored.append(r)
-            else:
-                summary.results.append(r)
+        rows = _AuditRows.load(con)
+
+        def on_result(r: BatchResult) -> None:
+            _decide(raw_root, r, rows, run_id)
+            (summary.ignored if r.status == "ignored" else summary.results).append(r)
+
+        _process_all(landing, raw_root, todo, workers or default_workers(), on_result)
+        _write(con, rows)
+        summary.results.sort(key=lambda r: (r.biz_date, r.sys))
         summary.waiting = _record_waiting(con, arrivals)
-        _refresh_duplicates(con, raw_root, touched)
+        _refresh_duplicates(con, raw_root, {(r.sys, r.biz_date) for r in summary.loaded})
     finally:
         con.close()
     summary.seconds = (dt.datetime.now() - t0).total_seconds()
     return summary
 
 
-def _record(con, raw_root: Path, r: BatchResult, run_id: str) -> bool:
-    """Write one batch's outcome; returns True when it became the current version."""
-    now = dt.datetime.now()
-    date = to_date(r.biz_date)
-    cur = con.execute("select max(version) from audit_batch where sys = ? and biz_date = ? "
-                      "and is_current", [r.sys, date]).fetchone()[0]  # fmt: skip
-    first_seen = con.execute(
-        "select min(first_seen_at) from audit_batch where sys = ? and biz_date = ? "
-        "and status = 'waiting'", [r.sys, date]).fetchone()[0]  # fmt: skip
-    later = con.execute("select max(biz_date) from audit_batch where sys = ? and is_current and "
-                        "biz_date > ?", [r.sys, date]).fetchone()[0]  # fmt: skip
+def _decide(raw_root: Path, r: BatchResult, rows: _AuditRows, run_id: str) -> None:
+    """Move a loaded batch into the raw zone and collect its audit rows."""
+    cur = rows.current.get((r.sys, r.biz_date))
     if r.status == "loaded" and cur is not None and r.version < cur:
         r.status, r.reason = "ignored", f"version {r.version} is older than the current {cur}"
         raw_zone.discard(r.staged)
-    con.execute("begin")
     if r.status == "loaded":
         raw_zone.promote(r.staged, raw_root, r.sys, r.biz_date, r.version)
-        con.execute("update audit_batch set is_current = false, status = 'superseded' "
-                    "where sys = ? and biz_date = ? and is_current", [r.sys, date])  # fmt: skip
-    con.execute("delete from audit_batch where sys = ? and biz_date = ? and status in "
-                "('waiting', 'missing')", [r.sys, date])  # fmt: skip
-    files = r.files
-    batch = {
+    date, files, now = to_date(r.biz_date), r.files, rows.now
+    newest = rows.newest.get(r.sys)
+    rows.batches.append({
         "sys": r.sys, "biz_date": date, "version": r.version, "mode": r.mode, "ok_md5": r.ok_md5,
         "status": r.status, "is_current": r.status == "loaded", "reason": r.reason or None,
         "files": len(files), "rows_in": sum(f.rows_in for f in files),
         "rows_loaded": sum(f.rows_loaded for f in files),
         "rows_quarantined": sum(f.rows_quarantined for f in files),
         "rows_rejected": sum(f.rows_rejected for f in files),
-        "first_seen_at": first_seen or now, "processed_at": now, "arrived_after": later,
+        "first_seen_at": rows.first_seen.get((r.sys, r.biz_date), now), "processed_at": now,
+        "arrived_after": to_date(newest) if newest and newest > r.biz_date else None,
         "run_id": run_id,
-    }  # fmt: skip
-    audit.insert_frame(con, "audit_batch", pl.DataFrame([batch]))
-    audit.insert_frame(con, "audit_file", pl.DataFrame([
+    })  # fmt: skip
+    rows.files += [
         {"sys": r.sys, "biz_date": date, "version": r.version, "ok_md5": r.ok_md5,
          "file": f.file, "entity": f.entity, "bytes": f.bytes, "md5_expected": f.md5_expected,
          "md5_actual": f.md5_actual, "records_expected": f.records_expected,
@@ -166,18 +192,44 @@ def _record(con, raw_root: Path, r: BatchResult, run_id: str) -> bool:
          "rows_quarantined": f.rows_quarantined, "rows_rejected": f.rows_rejected,
          "total_expected": f.total_expected_cents / 100, "total_actual": f.total_cents / 100,
          "duplicate_keys": f.duplicate_keys, "problem": f.problem}
-        for f in files], infer_schema_length=None))  # fmt: skip
-    if r.status == "loaded" and r.quarantined:
-        audit.insert_frame(con, "quarantine_rows", pl.DataFrame([
+        for f in files]  # fmt: skip
+    if r.status == "loaded":
+        rows.quarantine += [
             {"sys": r.sys, "entity": entity, "biz_date": date, "version": r.version,
              "ok_md5": r.ok_md5, "file": file, "line": q.line, "lines": q.lines,
              "reason": q.reason, "detail": q.detail,
              "raw_text": q.raw.decode("gb18030" if file.endswith(".dat") else "utf-8",
                                       errors="backslashreplace"),
              "raw_bytes": q.raw, "quarantined_at": now}
-            for file, entity, q in r.quarantined]))  # fmt: skip
+            for file, entity, q in r.quarantined]  # fmt: skip
+
+
+def _write(con, rows: _AuditRows) -> None:
+    """One transaction: older versions superseded, waiting rows replaced, new rows in."""
+    if not rows.batches:
+        return
+    loaded = [(b["sys"], b["biz_date"]) for b in rows.batches if b["status"] == "loaded"]
+    decided = [(b["sys"], b["biz_date"]) for b in rows.batches]
+    con.execute("begin")
+    for table, keys, sql in [
+        ("_loaded", loaded, "update audit_batch set is_current = false, status = 'superseded' "
+                            "from _loaded k where audit_batch.sys = k.sys "
+                            "and audit_batch.biz_date = k.biz_date and is_current"),
+        ("_decided", decided, "delete from audit_batch using _decided k where audit_batch.sys = k.sys "
+                              "and audit_batch.biz_date = k.biz_date "
+                              "and audit_batch.status in ('waiting', 'missing')"),
+    ]:  # fmt: skip
+        if keys:
+            frame = pl.DataFrame(keys, schema={"sys": pl.String, "biz_date": pl.Date}, orient="row")
+            con.register(table, frame.to_arrow())
+            con.execute(sql)
+            con.unregister(table)
+    audit.insert_frame(con, "audit_batch", pl.DataFrame(rows.batches, infer_schema_length=None))
+    audit.insert_frame(con, "audit_file", pl.DataFrame(rows.files, infer_schema_length=None))
+    if rows.quarantine:
+        audit.insert_frame(con, "quarantine_rows", pl.DataFrame(rows.quarantine,
+                                                                infer_schema_length=None))  # fmt: skip
     con.execute("commit")
-    return r.status == "loaded"
 
 
 def _record_waiting(con, arrivals: dict[tuple[str, str], Arrival]) -> list[tuple[str, str, str]]:

@@ -1,4 +1,8 @@
-"""Raw-zone Great Expectations suites (expectations/) on small hand-built frames."""
+"""Raw-zone Great Expectations suites (expectations/) on small hand-built frames.
+
+Most cases validate one business date (`validate_batch`); the last ones give `validate`
+frames of several dates, each row naming its own in `biz_date`.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,14 @@ import great_expectations.expectations as gxe
 import polars as pl
 import pytest
 
+from expectations import validate as validate_module
 from expectations.suites import ERROR, WARN, helper_columns, id_check_ok, suite_for
-from expectations.validate import Outcome, summarise, validate
+from expectations.validate import Outcome, summarise, validate, validate_batch
 from ingest import idcodes
 from ingest.contract import ENTITIES, Entity
 
 D = dt.date(2026, 7, 1)
-# the raw zone's column types (the frames validate() is given)
+# the raw zone's column types (the frames validate_batch() is given)
 TYPES = {
     "str": pl.String(),
     "date": pl.Date(),
@@ -183,11 +188,14 @@ def test_suites_build_for_every_entity():
         assert decls, entity
         names = [d.name for d in decls]
         assert len(names) == len(set(names)), entity
-        known = set(entity.column_names) | set(helper_columns(entity))
+        helpers = helper_columns(entity)
+        known = set(entity.column_names) | set(helpers)
         for d in decls:
             assert d.severity in (ERROR, WARN)
             assert set(d.columns) <= known, d
+            assert "$PARAMETER" not in repr(d.kwargs), d  # rules relative to D use helpers
             getattr(gxe, d.expectation)(**d.kwargs)  # GX accepts the declaration
+        assert set(helpers) <= {c for d in decls for c in d.columns}, entity
         for key in entity.keys:
             assert f"{key}.not_null" in names
     # the choices the brief fixes
@@ -196,6 +204,10 @@ def test_suites_build_for_every_entity():
     assert by_severity("CRM", "TARGET")["period,manager_id,indicator.unique"] == ERROR
     assert by_severity("SAV", "CUST")["id_no.check_rate"] == WARN
     assert "id_no.check_rate" not in by_severity("SAV", "ACCT")
+    txn = by_severity("SAV", "TXN")
+    assert (txn["txn_date.not_after_d"], txn["txn_date.is_biz_date"]) == (ERROR, WARN)
+    assert by_severity("SAV", "CUST")["update_ts.not_after_d"] == ERROR
+    assert by_severity("CRM", "CONTACT")["contact_ts.in_range"] == ERROR
 
 
 def by_severity(sys: str, name: str) -> dict[str, str]:
@@ -205,7 +217,7 @@ def by_severity(sys: str, name: str) -> dict[str, str]:
 @pytest.mark.parametrize("key", sorted(CLEAN), ids="_".join)
 def test_clean_frame_passes(key):
     entity = ENTITIES[key]
-    outcomes = validate(entity, frame(entity, CLEAN[key]), D)
+    outcomes = validate_batch(entity, frame(entity, CLEAN[key]), D)
     assert [o.name for o in outcomes] == [d.name for d in suite_for(entity)]
     failed = [(o.name, o.observed) for o in outcomes if not o.success]
     assert failed == []
@@ -217,7 +229,7 @@ def test_clean_frame_passes(key):
 @pytest.mark.parametrize("key", sorted(ENTITIES), ids="_".join)
 def test_empty_frame_passes(key):
     entity = ENTITIES[key]
-    outcomes = validate(entity, frame(entity, []), D)
+    outcomes = validate_batch(entity, frame(entity, []), D)
     assert outcomes and all(o.success for o in outcomes)
     assert summarise(outcomes)[0]
 
@@ -225,7 +237,7 @@ def test_empty_frame_passes(key):
 def test_wrong_code_fails_an_error_expectation_and_shows_the_value():
     entity = ENTITIES[("SAV", "TXN")]
     rows = [txn(1), txn(2, channel="99"), txn(3)]
-    outcomes = validate(entity, frame(entity, rows), D)
+    outcomes = validate_batch(entity, frame(entity, rows), D)
     channel = by_name(outcomes)["channel.in_set"]
     assert (channel.success, channel.severity, channel.column) == (False, ERROR, "channel")
     assert channel.observed["partial_unexpected_list"] == ["99"]
@@ -238,18 +250,18 @@ def test_wrong_code_fails_an_error_expectation_and_shows_the_value():
 def test_product_of_another_system_is_an_error():
     entity = ENTITIES[("CCS", "ACCT")]
     rows = [{**CLEAN[("CCS", "ACCT")][0], "product_code": "SAV-DD"}]
-    outcome = by_name(validate(entity, frame(entity, rows), D))["product_code.in_set"]
+    outcome = by_name(validate_batch(entity, frame(entity, rows), D))["product_code.in_set"]
     assert not outcome.success and outcome.observed["partial_unexpected_list"] == ["SAV-DD"]
 
 
 def test_duplicate_txn_id_is_a_warning():
     entity = ENTITIES[("SAV", "TXN")]
     rows = [txn(1), txn(2), txn(1), txn(3)]
-    outcomes = validate(entity, frame(entity, rows), D)
+    outcomes = validate_batch(entity, frame(entity, rows), D)
     dup = by_name(outcomes)["txn_id.unique"]
     assert (dup.success, dup.severity) == (False, WARN)
-    assert dup.observed["unexpected_count"] == 2  # GX counts every row of a duplicated value
-    assert dup.observed["partial_unexpected_list"] == ["SAV20260701000000001"] * 2
+    assert dup.observed["unexpected_count"] == 2  # every row of a repeated key
+    assert dup.observed["partial_unexpected_list"] == ["2026-07-01|SAV20260701000000001"] * 2
     passed, metadata = summarise(outcomes)
     assert passed and metadata["failed_warnings"] == ["txn_id.unique"]
 
@@ -257,17 +269,21 @@ def test_duplicate_txn_id_is_a_warning():
 def test_txn_date_before_d_warns_after_d_fails():
     entity = ENTITIES[("SAV", "TXN")]
     yesterday = D - dt.timedelta(days=1)
-    out = by_name(validate(entity, frame(entity, [txn(1), txn(2, txn_date=yesterday)]), D))
-    assert out["txn_date.in_range"].success
+    out = by_name(validate_batch(entity, frame(entity, [txn(1), txn(2, txn_date=yesterday)]), D))
+    assert out["txn_date.in_range"].success and out["txn_date.not_after_d"].success
     assert not out["txn_date.is_biz_date"].success
-    assert out["txn_date.is_biz_date"].observed["partial_unexpected_list"] == ["2026-06-30"]
-    out = by_name(validate(entity, frame(entity, [txn(1), txn(2, txn_date=D + dt.timedelta(1))]), D))
-    assert not out["txn_date.in_range"].success and out["txn_date.in_range"].severity == ERROR
+    assert out["txn_date.is_biz_date"].observed["partial_unexpected_list"] == [-1]  # days after D
+    rows = [txn(1), txn(2, txn_date=D + dt.timedelta(1))]
+    out = by_name(validate_batch(entity, frame(entity, rows), D))
+    assert out["txn_date.in_range"].success  # a plausible date ...
+    after = out["txn_date.not_after_d"]  # ... but after D
+    assert (after.success, after.severity, after.column) == (False, ERROR, "_txn_date__days_after_d")
+    assert after.observed["partial_unexpected_list"] == [1]
 
 
 def test_ranges_amounts_and_dates():
     entity = ENTITIES[("SAV", "TXN")]
-    out = by_name(validate(entity, frame(entity, [txn(1), txn(2, amount=Decimal("0.00"))]), D))
+    out = by_name(validate_batch(entity, frame(entity, [txn(1), txn(2, amount=Decimal("0.00"))]), D))
     assert not out["amount.in_range"].success
     assert out["amount.in_range"].observed["partial_unexpected_list"] == [0.0]
 
@@ -283,25 +299,45 @@ def test_ranges_amounts_and_dates():
     rows = [
         row,
         {**row, "acct_no": "2", "open_date": D + dt.timedelta(days=1)},
-        {**row, "acct_no": "3", "maturity_date": dt.date(9999, 12, 31)},
-    ]  # outside datetime64[ns]
-    out = by_name(validate(entity, frame(entity, rows), D))
-    assert out["open_date.in_range"].observed["partial_unexpected_list"] == ["2026-07-02"]
+        {**row, "acct_no": "3", "maturity_date": dt.date(9999, 12, 31)},  # outside datetime64[ns]
+        {**row, "acct_no": "4", "open_date": None, "close_date": D + dt.timedelta(days=2)},
+    ]
+    out = by_name(validate_batch(entity, frame(entity, rows), D))
+    assert out["open_date.in_range"].success
+    # days after D, integers although the helper column has nulls (float64 in pandas)
+    after = out["open_date.not_after_d"].observed
+    assert after["partial_unexpected_list"] == [1] and isinstance(
+        after["partial_unexpected_list"][0], int
+    )
+    assert (after["unexpected_count"], after["missing_count"]) == (1, 1)
+    assert out["close_date.not_after_d"].observed["partial_unexpected_list"] == [2]
     assert out["maturity_date.in_range"].observed["partial_unexpected_list"] == ["9999-12-31"]
 
     entity = ENTITIES[("CRM", "CONTACT")]
     rows = [
-        {"contact_id": "1", "sys": "SAV", "contact_ts": dt.datetime(2026, 7, 1, 23, 59)},
-        {"contact_id": "2", "sys": "SAV", "contact_ts": dt.datetime(2026, 7, 2, 0, 0)},
+        {"contact_id": "1", "sys": "SAV", "contact_ts": dt.datetime(2026, 7, 1, 0, 0)},
+        {"contact_id": "2", "sys": "SAV", "contact_ts": dt.datetime(2026, 7, 1, 23, 59, 59)},
+        {"contact_id": "3", "sys": "SAV", "contact_ts": dt.datetime(2026, 7, 2, 0, 0)},
+        {"contact_id": "4", "sys": "SAV", "contact_ts": dt.datetime(2026, 6, 30, 23, 59, 59, 500)},
     ]
-    out = by_name(validate(entity, frame(entity, rows), D))["contact_ts.in_range"]
-    assert out.observed["partial_unexpected_list"] == ["2026-07-02T00:00:00"]
+    out = by_name(validate_batch(entity, frame(entity, rows), D))["contact_ts.in_range"]
+    # seconds since D 00:00, floored: half a millisecond before D is not on D
+    assert out.observed["partial_unexpected_list"] == [86400, -1]
+
+    entity = ENTITIES[("SAV", "CUST")]
+    rows = [
+        person(1, update_ts=dt.datetime(2026, 7, 1, 23, 59, 59)),
+        person(2, update_ts=dt.datetime(2026, 7, 2)),
+    ]
+    out = by_name(validate_batch(entity, frame(entity, rows), D))
+    assert out["update_ts.in_range"].success
+    assert out["update_ts.not_after_d"].observed["partial_unexpected_list"] == [86400]
 
 
 def test_null_key_fails():
     entity = ENTITIES[("PUB", "ORGMAP")]
     rows = [*CLEAN[("PUB", "ORGMAP")], {"sys": "SAV", "org_id": "50001", "valid_from": D}]
-    outcomes = validate(entity, frame(entity, rows), D)
+    outcomes = validate_batch(entity, frame(entity, rows), D)
     out = by_name(outcomes)["org_code.not_null"]
     assert not out.success and out.observed["unexpected_count"] == 1
     assert not summarise(outcomes)[0]
@@ -310,20 +346,20 @@ def test_null_key_fails():
 def test_compound_key_duplicate_fails():
     entity = ENTITIES[("PUB", "ORGMAP")]
     rows = [*CLEAN[("PUB", "ORGMAP")], CLEAN[("PUB", "ORGMAP")][0]]
-    out = by_name(validate(entity, frame(entity, rows), D))["sys,org_code,valid_from.unique"]
+    out = by_name(validate_batch(entity, frame(entity, rows), D))["sys,org_code,valid_from.unique"]
     assert not out.success and out.severity == ERROR and out.observed["unexpected_count"] == 2
 
 
 def test_invalid_check_digit_lowers_the_reported_rate():
     entity = ENTITIES[("SAV", "CUST")]
     good = [person(i) for i in range(1, 40)] + [person(40, id_type="03", id_no="E1")]
-    out = by_name(validate(entity, frame(entity, good), D))["id_no.check_rate"]
+    out = by_name(validate_batch(entity, frame(entity, good), D))["id_no.check_rate"]
     assert out.success and out.observed["unexpected_count"] == 0
     assert out.observed["missing_count"] == 1  # the passport is not checked
 
     bad = good[:]
     bad[1] = person(2, id_no=broken(good[1]["id_no"]))
-    outcomes = validate(entity, frame(entity, bad), D)
+    outcomes = validate_batch(entity, frame(entity, bad), D)
     out = by_name(outcomes)["id_no.check_rate"]
     assert out.observed["unexpected_count"] == 1
     assert out.observed["unexpected_percent"] == pytest.approx(100 / 39)  # of the checked rows
@@ -343,7 +379,7 @@ def test_rate_below_mostly_is_a_failed_warning():
         }
         for i in range(10)
     ]
-    outcomes = validate(entity, frame(entity, rows), D)
+    outcomes = validate_batch(entity, frame(entity, rows), D)
     out = by_name(outcomes)["id_no.check_rate"]
     assert (out.success, out.severity) == (False, WARN)
     assert out.observed["unexpected_percent"] == pytest.approx(50.0)
@@ -388,7 +424,114 @@ def test_id_check_agrees_with_idcodes():
 def test_metadata_is_json():
     entity = ENTITIES[("SAV", "CUST")]
     rows = [person(1), person(1, birth_date=dt.date(2030, 1, 1), update_ts=None)]
-    passed, metadata = summarise(validate(entity, frame(entity, rows), D))
+    passed, metadata = summarise(validate_batch(entity, frame(entity, rows), D))
     assert not passed
-    assert set(metadata["failed_errors"]) == {"cust_no.unique", "birth_date.in_range"}
+    assert set(metadata["failed_errors"]) == {"cust_no.unique", "birth_date.not_after_d"}
     json.dumps(metadata, allow_nan=False)
+
+
+# --- frames of several business dates, one validation --------------------------------
+
+
+def dated(entity: Entity, rows_by_date: dict[dt.date, list[dict]]) -> pl.DataFrame:
+    """A typed frame of several business dates: each date's rows with their `biz_date`."""
+    return pl.concat(
+        frame(entity, rows).with_columns(biz_date=pl.lit(d, pl.Date)) for d, rows in rows_by_date.items()
+    )
+
+
+D2, D3 = D + dt.timedelta(days=1), D + dt.timedelta(days=2)
+
+
+def test_a_key_may_repeat_across_dates_but_not_within_one():
+    entity = ENTITIES[("SAV", "TXN")]
+    # the same txn_id on two dates: a transaction re-sent in the next day's file
+    across = dated(entity, {D: [txn(1), txn(2)], D2: [txn(1, txn_date=D), txn(3)]})
+    out = by_name(validate(entity, across))["txn_id.unique"]
+    assert out.success and out.observed["unexpected_count"] == 0
+    within = dated(entity, {D: [txn(1), txn(2)], D2: [txn(1), txn(1)]})
+    out = by_name(validate(entity, within))["txn_id.unique"]
+    assert (out.success, out.severity) == (False, WARN)
+    assert out.observed["unexpected_count"] == 2
+    assert out.observed["partial_unexpected_list"] == ["2026-07-02|SAV20260701000000001"] * 2
+
+    # a delta snapshot re-delivers a changed customer: an error only within a date
+    entity = ENTITIES[("SAV", "CUST")]
+    out = by_name(validate(entity, dated(entity, {D: [person(1)], D2: [person(1, gender="2")]})))
+    assert out["cust_no.unique"].success
+    out = by_name(validate(entity, dated(entity, {D: [person(1), person(1)], D2: [person(1)]})))
+    assert not out["cust_no.unique"].success and out["cust_no.unique"].severity == ERROR
+    assert out["cust_no.unique"].observed["unexpected_count"] == 2
+
+    # compound keys: all parts and the date
+    entity = ENTITIES[("PUB", "ORGMAP")]
+    rows = CLEAN[("PUB", "ORGMAP")]
+    out = by_name(validate(entity, dated(entity, {D: rows, D2: rows})))
+    assert out["sys,org_code,valid_from.unique"].success
+    out = by_name(validate(entity, dated(entity, {D: rows, D2: [*rows, rows[2]]})))
+    key = out["sys,org_code,valid_from.unique"]
+    assert (
+        not key.success
+        and key.observed["partial_unexpected_list"] == ["2026-07-02|CCS|30001|2000-01-01"] * 2
+    )
+
+
+def test_txn_date_is_judged_against_its_own_rows_biz_date():
+    entity = ENTITIES[("SAV", "TXN")]
+    # on D, a txn_date of D2 lies after D: an error; on D3, the same date lies before: a warning
+    out = by_name(
+        validate(entity, dated(entity, {D: [txn(1), txn(2, txn_date=D2)], D2: [txn(3, txn_date=D2)]}))
+    )
+    assert not out["txn_date.not_after_d"].success and out["txn_date.not_after_d"].severity == ERROR
+    assert out["txn_date.not_after_d"].observed["unexpected_count"] == 1
+    assert not summarise(list(out.values()))[0]
+
+    out = by_name(
+        validate(entity, dated(entity, {D2: [txn(1, txn_date=D2)], D3: [txn(2, txn_date=D2)]}))
+    )
+    assert out["txn_date.not_after_d"].success
+    assert (out["txn_date.is_biz_date"].success, out["txn_date.is_biz_date"].severity) == (False, WARN)
+    assert out["txn_date.is_biz_date"].observed["partial_unexpected_list"] == [-1]
+    passed, metadata = summarise(list(out.values()))
+    assert passed and metadata["failed_warnings"] == ["txn_date.is_biz_date"]
+
+
+def test_three_dates_validate_in_one_gx_run(monkeypatch):
+    runs = []
+    runner = validate_module._runner
+
+    class Counting:
+        def __init__(self, definition):
+            self.definition = definition
+
+        def run(self, **kwargs):
+            runs.append(len(kwargs["batch_parameters"]["dataframe"]))
+            return self.definition.run(**kwargs)
+
+    monkeypatch.setattr(validate_module, "_runner", lambda entity: Counting(runner(entity)))
+
+    entity = ENTITIES[("CRM", "CONTACT")]
+
+    def contact(i: int, ts: dt.datetime) -> dict:
+        return {"contact_id": f"K{i}", "manager_id": "M00001", "sys": "SAV", "contact_ts": ts}
+
+    def on(d: dt.date, hour: int) -> dt.datetime:
+        return dt.datetime.combine(d, dt.time(hour))
+
+    rows = {d: [contact(1, on(d, 9)), contact(2, on(d, 23))] for d in (D, D2, D3)}
+    outcomes = validate(entity, dated(entity, rows))
+    assert runs == [6]
+    assert all(o.success and o.observed["element_count"] == 6 for o in outcomes)
+
+    rows[D2].append(contact(3, on(D3, 1)))  # on D3, but in D2's file
+    out = by_name(validate(entity, dated(entity, rows)))["contact_ts.in_range"]
+    assert runs == [6, 7]
+    assert not out.success and out.observed["partial_unexpected_list"] == [86400 + 3600]
+
+
+def test_frame_without_biz_date_is_refused():
+    entity = ENTITIES[("SAV", "TXN")]
+    with pytest.raises(ValueError, match="biz_date"):
+        validate(entity, frame(entity, [txn(1)]))
+    with pytest.raises(ValueError, match="biz_date"):
+        validate(entity, frame(entity, [txn(1)]).with_columns(biz_date=pl.lit(None, pl.Date)))

@@ -1,10 +1,11 @@
 """Ingest as Dagster assets: landing files -> raw zone (Parquet) + audit tables.
 
-One multi-asset holds a raw-zone asset per contract entity (`raw/{sys}/{entity}`),
-partitioned by business date. A run over a range of dates is one run (single-run
+One multi-asset holds a raw-zone asset per source system (`raw/{sys}`: its batch is
+what the contract accepts or rejects whole) and the audit tables, partitioned by
+business date. A run over a range of dates is one run (single-run
 backfill policy): the batches of every date are checked and parsed in parallel worker
-processes, then written by this process alone. Each entity asset carries its Great
-Expectations suite as a blocking asset check.
+processes, then written by this process alone. Each entity's Great Expectations suite
+is a blocking asset check on its system's asset.
 """
 
 
@@ -13,9 +14,9 @@ from collections import defaultdict
 import dagster as dg
 
 from dagster_project.defs.partitions import biz_dates
-from dagster_project.defs.quality import RAW_CHECK, check_raw_entity
+from dagster_project.defs.quality import check_raw_entity
 from dagster_project.defs.resources import WarehousePaths
-from ingest.contract import ENTITIES, SYSTEMS, Entity
+from ingest.contract import ENTITIES, SYSTEMS, Entity, entities_of
 from ingest.run import IngestSummary, ingest
 
 WAREHOUSE_POOL = "warehouse"  # one writer on the DuckDB file at a time
@@ -25,12 +26,15 @@ def landing_key(sys: str) -> dg.AssetKey:
     return dg.AssetKey(["landing", sys.lower()])
 
 
-def raw_key(entity: Entity) -> dg.AssetKey:
-    return dg.AssetKey(["raw", entity.system.lower(), entity.name.lower()])
+def raw_key(sys: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", sys.lower()])
 
 
-AUDIT_KEY = dg.AssetKey(["warehouse", "audit_batch"])
-QUARANTINE_KEY = dg.AssetKey(["warehouse", "quarantine_rows"])
+def check_name(entity: Entity) -> str:
+    return f"{entity.name.lower()}_suite"
+
+
+AUDIT_KEY = dg.AssetKey(["warehouse", "audit"])
 
 landing_specs = [
     dg.AssetSpec(
@@ -44,35 +48,36 @@ landing_specs = [
 ]
 
 
-def _raw_spec(entity: Entity) -> dg.AssetSpec:
-    cols = [dg.TableColumn(name, type) for name, type in entity.columns]
+def _raw_spec(sys: str) -> dg.AssetSpec:
+    """A system's batch is the unit the contract accepts or rejects: one asset per system,
+    one Parquet table per entity."""
+    tables = "\n".join(
+        f"- `raw/{sys.lower()}/{e.name.lower()}/biz_date=D/version=v/` from "
+        f"`{e.file_name('YYYYMMDD')}` ({e.snapshot}): " + ", ".join(e.column_names)
+        for e in entities_of(sys)
+    )
     return dg.AssetSpec(
-        raw_key(entity),
-        deps=[landing_key(entity.system)],
-        description=f"`{entity.file_name('YYYYMMDD')}` as delivered ({entity.snapshot} "
-        f"snapshot), typed, bad rows quarantined: "
-        f"raw/{entity.system.lower()}/{entity.name.lower()}/biz_date=D/version=v/",
+        raw_key(sys),
+        deps=[landing_key(sys)],
+        description=f"{SYSTEMS[sys].name}: the batches as delivered, typed, bad rows "
+        f"quarantined, one Parquet table per entity:\n{tables}",
         group_name="raw_zone",
         kinds={"parquet"},
         skippable=True,
-        metadata={"dagster/column_schema": dg.TableSchema(columns=cols)},
     )
 
 
-ingest_specs = [_raw_spec(e) for e in ENTITIES.values()] + [
-    dg.AssetSpec(AUDIT_KEY, deps=[landing_key(s) for s in SYSTEMS], group_name="audit",
+ingest_specs = [_raw_spec(sys) for sys in SYSTEMS] + [
+    dg.AssetSpec(AUDIT_KEY, deps=[landing_key(s) for s in SYSTEMS], group_name="raw_zone",
                  kinds={"duckdb"}, skippable=True,
-                 description="audit_batch and audit_file: every delivery seen, loaded, rejected, "
-                 "superseded or still waiting; rows in = loaded + quarantined."),  # fmt: skip
-    dg.AssetSpec(QUARANTINE_KEY, deps=[landing_key(s) for s in SYSTEMS], group_name="audit",
-                 kinds={"duckdb"}, skippable=True,
-                 description="quarantine_rows: every unreadable record with its raw text, "
-                 "file, line number and reason; duplicate_keys: repeated keys."),  # fmt: skip
+                 description="Tables audit_batch (every delivery seen: loaded, rejected, "
+                 "superseded, waiting, missing), audit_file (rows in = loaded + quarantined), "
+                 "quarantine_rows (raw text, file, line, reason) and duplicate_keys."),  # fmt: skip
 ]
-_entity_by_key = {raw_key(e): e for e in ENTITIES.values()}
+_sys_by_key = {raw_key(sys): sys for sys in SYSTEMS}
 
 check_specs = [
-    dg.AssetCheckSpec(RAW_CHECK, asset=raw_key(e), blocking=True,
+    dg.AssetCheckSpec(check_name(e), asset=raw_key(e.system), blocking=True,
                       description=f"Great Expectations suite for {e.system} {e.name}")
     for e in ENTITIES.values()
 ]  # fmt: skip
@@ -94,30 +99,27 @@ def _dates(context: dg.AssetExecutionContext) -> list[str]:
 )
 def ingest_batches(context: dg.AssetExecutionContext, paths: WarehousePaths):
     dates = _dates(context)
-    selected = [_entity_by_key[k] for k in context.selected_asset_keys if k in _entity_by_key]
-    systems = sorted({e.system for e in selected})
+    systems = sorted(_sys_by_key[k] for k in context.selected_asset_keys if k in _sys_by_key)
     summary = ingest(paths.landing, paths.raw, paths.warehouse, dates=dates, systems=systems,
                      run_id=context.run.run_id)  # fmt: skip
     context.log.info(summary.text())
-    per_entity = _entity_metadata(summary)
-    for e in selected:
-        yield dg.MaterializeResult(asset_key=raw_key(e), metadata=per_entity.get((e.system, e.name), {}))
+    per_system = _system_metadata(summary)
+    for sys in systems:
+        yield dg.MaterializeResult(asset_key=raw_key(sys), metadata=per_system.get(sys, {}))
     if AUDIT_KEY in context.selected_asset_keys:
         yield dg.MaterializeResult(asset_key=AUDIT_KEY, metadata=_audit_metadata(summary))
-    if QUARANTINE_KEY in context.selected_asset_keys:
-        yield dg.MaterializeResult(asset_key=QUARANTINE_KEY, metadata={
-            "rows_quarantined": summary.count("rows_quarantined")})  # fmt: skip
-    for e in selected:
-        if dg.AssetCheckKey(raw_key(e), RAW_CHECK) in context.selected_asset_check_keys:
-            yield check_raw_entity(paths, e, dates, raw_key(e))
+    for sys in systems:
+        for e in entities_of(sys):
+            if dg.AssetCheckKey(raw_key(sys), check_name(e)) in context.selected_asset_check_keys:
+                yield check_raw_entity(paths, e, dates, raw_key(sys), check_name(e))
 
 
-def _entity_metadata(summary: IngestSummary) -> dict[tuple[str, str], dict]:
-    out: dict[tuple[str, str], dict] = defaultdict(lambda: defaultdict(int))
+def _system_metadata(summary: IngestSummary) -> dict[str, dict]:
+    out: dict[str, dict] = defaultdict(lambda: defaultdict(int))
     for r in summary.results:
+        m = out[r.sys]
+        m["batches_loaded" if r.status == "loaded" else "batches_rejected"] += 1
         for f in r.files:
-            m = out[(r.sys, f.entity)]
-            m["batches_loaded" if r.status == "loaded" else "batches_rejected"] += 1
             for k in ("rows_in", "rows_loaded", "rows_quarantined", "rows_rejected", "duplicate_keys"):
                 m[k] += getattr(f, k)
     return {k: dict(v) for k, v in out.items()}

@@ -1,7 +1,7 @@
 """Great Expectations suites on the raw zone, as Dagster asset checks.
 
-The check of `raw/{sys}/{entity}` validates the current version of every business
-date the run covered, one batch per date, and reports each expectation's observed
+The check `{entity}_suite` of `raw/{sys}` validates the current version of every business
+date the run covered, in one validation (uniqueness is per date), and reports each expectation's observed
 values. A failed `error` expectation fails the (blocking) check, which stops whatever
 depends on the asset; `warn` expectations (expected dirt, ID check-digit rates) are
 reported without failing it.
@@ -19,9 +19,8 @@ from dagster_project.defs.resources import WarehousePaths
 from expectations.validate import summarise, validate
 from ingest import raw_zone
 from ingest.audit import to_date
+from ingest.cast import raw_schema
 from ingest.contract import Entity
-
-RAW_CHECK = "raw_quality"
 
 
 def current_versions(warehouse: Path, sys: str, dates: list[str]) -> dict[str, int]:
@@ -36,39 +35,35 @@ def current_versions(warehouse: Path, sys: str, dates: list[str]) -> dict[str, i
     return dict(rows)
 
 
-def check_raw_entity(paths: WarehousePaths, entity: Entity, dates: list[str],
-                     key: dg.AssetKey) -> dg.AssetCheckResult:  # fmt: skip
+def raw_rows(paths: WarehousePaths, entity: Entity, dates: list[str]) -> pl.DataFrame:
+    """The current version of every date's batch of `entity`, with its `biz_date`."""
     versions = current_versions(paths.warehouse, entity.system, dates) if dates else {}
-    passed, failed, rows = True, {}, 0
-    observed: dict[str, dict] = {}
+    frames = []
     for d, v in sorted(versions.items()):
         path = raw_zone.part_path(paths.raw, entity.system, entity.name, d, v)
-        if not path.exists():  # an entity not in that batch (TARGET: 1st of the month only)
-            continue
-        frame = pl.read_parquet(path)
-        rows += frame.height
-        ok, meta = summarise(validate(entity, frame, to_date(d)))
-        passed &= ok
-        for name in meta["failed_errors"] + meta["failed_warnings"]:
-            failed.setdefault(name, []).append(d)
-        for name, res in meta["results"].items():
-            agg = observed.setdefault(name, {"severity": res["severity"], "failed_dates": 0,
-                                             "unexpected_count": 0, "element_count": 0})  # fmt: skip
-            agg["failed_dates"] += 0 if res["success"] else 1
-            agg["unexpected_count"] += res.get("unexpected_count") or 0
-            agg["element_count"] += res.get("element_count") or 0
-    for agg in observed.values():
-        n = agg["element_count"]
-        agg["unexpected_percent"] = round(100 * agg["unexpected_count"] / n, 4) if n else 0.0
+        if path.exists():  # an entity not in that batch (TARGET: 1st of the month only)
+            frames.append(pl.read_parquet(path).with_columns(biz_date=pl.lit(to_date(d))))
+    if not frames:
+        return pl.DataFrame(schema={**raw_schema(entity), "biz_date": pl.Date})
+    return pl.concat(frames)
+
+
+def check_raw_entity(paths: WarehousePaths, entity: Entity, dates: list[str],
+                     key: dg.AssetKey, name: str) -> dg.AssetCheckResult:  # fmt: skip
+    """One Great Expectations validation over all dates of the run (its fixed cost is
+    ~0.15 s: one per date and entity would dominate a backfill)."""
+    frame = raw_rows(paths, entity, dates)
+    passed, meta = summarise(validate(entity, frame))
     return dg.AssetCheckResult(
         asset_key=key,
-        check_name=RAW_CHECK,
+        check_name=name,
         passed=passed,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
-            "dates_checked": len(versions),
-            "rows_checked": rows,
-            "failed": dg.MetadataValue.json(failed),
-            "observed": dg.MetadataValue.json(observed),
+            "dates_checked": frame["biz_date"].n_unique(),
+            "rows_checked": frame.height,
+            "failed_errors": dg.MetadataValue.json(meta["failed_errors"]),
+            "failed_warnings": dg.MetadataValue.json(meta["failed_warnings"]),
+            "observed": dg.MetadataValue.json(meta["results"]),
         },
     )
