@@ -214,3 +214,50 @@ def test_out_of_order_and_late_arrivals(tmp_path):
     late = _query(data, "select status, arrived_after from audit_batch where sys = 'ACC' "
                         "and biz_date = '2026-07-02'")  # fmt: skip
     assert late.rows() == [("loaded", START.replace(day=4))]
+
+
+def test_a_failing_suite_is_a_failed_blocking_check_with_observed_values(clean_landing, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(clean_landing, landing)
+    date = START.strftime("%Y%m%d")
+    cust = landing / f"SAV_CUST_{date}.dat"
+    lines = cust.read_bytes().split(b"\n")
+    fields = lines[0].split(b"|+|")
+    fields[4] = b"9"  # gender outside its code set
+    lines[0] = b"|+|".join(fields)
+    cust.write_bytes(b"\n".join(lines))
+    ok = landing / f"SAV_{date}.OK"
+    ok.write_text(ok.read_text().replace(
+        next(x for x in ok.read_text().splitlines() if x.startswith(cust.name)).split("|")[3],
+        hashlib.md5(cust.read_bytes()).hexdigest()))  # fmt: skip
+    result = run_ingest(landing, tmp_path / "data", dg.DagsterInstance.ephemeral())
+    check = next(e for e in result.get_asset_check_evaluations()
+                 if e.asset_key.path == ["raw", "sav"] and e.check_name == "cust_suite")  # fmt: skip
+    assert not check.passed
+    assert check.metadata["failed_errors"].value == ["gender.in_set"]
+    assert check.metadata["observed"].value["gender.in_set"]["partial_unexpected_list"] == ["9"]
+    # blocking: the step fails, so nothing downstream of raw/sav runs in this run
+    assert not result.success
+
+
+def test_sensor_requests_one_run_for_new_and_changed_ok_files(clean_landing, tmp_path):
+    from dagster_project.defs.resources import WarehousePaths
+    from dagster_project.defs.sensors import landing_ok_sensor
+
+    landing = tmp_path / "landing"
+    shutil.copytree(clean_landing, landing)
+    paths = WarehousePaths(landing_dir=str(landing), data_dir=str(tmp_path / "data"))
+    instance = dg.DagsterInstance.ephemeral()
+    ctx = dg.build_sensor_context(instance=instance, resources={"paths": paths})
+    first = landing_ok_sensor(ctx)
+    assert first.tags["dagster/asset_partition_range_start"] == "20260701"
+    assert first.tags["dagster/asset_partition_range_end"] == "20260706"
+    ctx = dg.build_sensor_context(instance=instance, resources={"paths": paths},
+                                  cursor=ctx.cursor)  # fmt: skip
+    assert isinstance(landing_ok_sensor(ctx), dg.SkipReason)
+    _restate(landing, "ACC", "20260703")  # a re-delivery: a new .OK for one past date
+    ctx = dg.build_sensor_context(instance=instance, resources={"paths": paths},
+                                  cursor=ctx.cursor)  # fmt: skip
+    again = landing_ok_sensor(ctx)
+    assert again.tags["dagster/asset_partition_range_start"] == "20260703"
+    assert again.tags["dagster/asset_partition_range_end"] == "20260703"

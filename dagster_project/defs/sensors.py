@@ -2,6 +2,7 @@
 requests one ingest run over the business dates it touches."""
 
 
+import hashlib
 import json
 
 import dagster as dg
@@ -39,5 +40,6 @@ def landing_ok_sensor(context: dg.SensorEvaluationContext, paths: WarehousePaths
     if not dates:
         return dg.SkipReason("no new or changed .OK files")
     # one run over the whole span: dates in between that did not change are no-ops
-    return dg.RunRequest(run_key=f"ok-{dates[0]}-{dates[-1]}-{len(seen)}-{hash(json.dumps(seen))}",
+    state = hashlib.md5(json.dumps(seen, sort_keys=True).encode()).hexdigest()[:12]
+    return dg.RunRequest(run_key=f"ok-{dates[0]}-{dates[-1]}-{state}",
                          tags=range_tags(dates[0], dates[-1]))  # fmt: skip
