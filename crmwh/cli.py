@@ -23,24 +23,30 @@ def _run(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         print(f"crmwh run: no landing folder {landing}: run `crmwh generate` first", file=sys.stderr)
         return 2
-    from dagster_project.run import run_ingest
+    from dagster_project.run import run_dbt, run_ingest
     from ingest.report import audit_report
 
     data = Path(args.data)
     result = run_ingest(landing, data)
     if result is None:
-        print(f"crmwh run: nothing has arrived in {landing}")
-        return 0
+        print(f"crmwh run: no new delivery in {landing} since the last run")
     print(audit_report(data / "warehouse" / "crm.duckdb"))
     failed_checks = [
         f"{e.asset_key.to_user_string()}: {e.check_name}"
-        for e in result.get_asset_check_evaluations() if not e.passed
+        for e in (result.get_asset_check_evaluations() if result else []) if not e.passed
     ]
     if failed_checks:
         print("quality checks failed: " + "; ".join(failed_checks), file=sys.stderr)
-    if not result.success:
+    if result is not None and not result.success:
         print(f"crmwh run: the Dagster run {result.run_id} failed", file=sys.stderr)
         return 1
+    built = run_dbt(data)
+    if not built.success:
+        print(f"crmwh run: the dbt run {built.run_id} failed", file=sys.stderr)
+        return 1
+    models = len(built.get_asset_materialization_events())
+    tests = built.get_asset_check_evaluations()
+    print(f"dbt: {models} models built, {sum(t.passed for t in tests)}/{len(tests)} tests passed")
     print(f"raw zone: {data / 'raw'}; warehouse: {data / 'warehouse' / 'crm.duckdb'}")
     return 0
 

@@ -9,6 +9,7 @@ import dagster as dg
 
 from dagster_project.defs.partitions import biz_dates, range_tags
 from ingest.landing import scan
+from ingest.run import pending_dates
 
 # embedded SQLite storage; one run at a time touches the warehouse (pool "warehouse")
 DAGSTER_YAML = """\
@@ -41,11 +42,14 @@ def landed_dates(landing: Path) -> tuple[list[str], list[str]]:
 def run_ingest(landing: Path, data: Path, dagster_instance: dg.DagsterInstance | None = None,
                dates: list[str] | None = None) -> dg.ExecuteInProcessResult | None:  # fmt: skip
     """One in-process run of `ingest_job` over every business date that has arrived."""
-    os.environ["CRMWH_LANDING"], os.environ["CRMWH_DATA"] = str(landing), str(data)
+    os.environ["CRMWH_LANDING"] = str(Path(landing).resolve())
+    os.environ["CRMWH_DATA"] = str(Path(data).resolve())
     from dagster_project.definitions import defs
 
     if dates is None:
         dates, outside = landed_dates(landing)
+        pending = set(pending_dates(landing, Path(data) / "warehouse" / "crm.duckdb"))
+        dates = [d for d in dates if d in pending]
         if outside:
             raise SystemExit(f"business dates {outside[0]}..{outside[-1]} are outside the "
                              "partitions: set CRMWH_FIRST_DATE / CRMWH_LAST_DATE")  # fmt: skip
@@ -58,3 +62,13 @@ def run_ingest(landing: Path, data: Path, dagster_instance: dg.DagsterInstance |
         run_config=QUIET,
         raise_on_error=False,
     )
+
+
+def run_dbt(data: Path, dagster_instance: dg.DagsterInstance | None = None
+            ) -> dg.ExecuteInProcessResult:  # fmt: skip
+    """One in-process run of `dbt_job` (dbt build: models and their tests)."""
+    os.environ["CRMWH_DATA"] = str(Path(data).resolve())
+    from dagster_project.definitions import defs
+
+    return defs.resolve_job_def("dbt_job").execute_in_process(
+        instance=dagster_instance or instance(), run_config=QUIET, raise_on_error=False)

@@ -86,6 +86,9 @@ create table if not exists duplicate_keys (
 """
 
 
+TABLES = ("audit_batch", "audit_file", "quarantine_rows", "duplicate_keys")
+
+
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))

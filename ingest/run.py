@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from ingest import audit, raw_zone
@@ -79,6 +80,26 @@ def _todo(con, arrivals: dict[tuple[str, str], Arrival], dates: set[str] | None,
         size = sum((arr.ok_path.parent / f).stat().st_size for f in arr.data_files)
         todo.append((sys, d, size))
     return todo, unchanged
+
+
+def pending_dates(landing: Path, warehouse: Path) -> list[str]:
+    """Business dates with a delivery not yet decided, or a waiting batch not yet recorded:
+    what a run has to look at (a run over every landed date would redo nothing)."""
+    arrivals = scan(Path(landing))
+    if not Path(warehouse).exists():
+        return sorted({d for _, d in arrivals})
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        decided = {(s, d.strftime("%Y%m%d"), m) for s, d, m in con.execute(
+            "select sys, biz_date, ok_md5 from audit_batch where ok_md5 is not null").fetchall()}
+        waiting = {(s, d.strftime("%Y%m%d")) for s, d in con.execute(
+            "select sys, biz_date from audit_batch where status = 'waiting'").fetchall()}  # fmt: skip
+    out = set()
+    for (sys, d), arr in arrivals.items():
+        if arr.complete and (sys, d, _md5(arr.ok_path)) not in decided:
+            out.add(d)
+        elif not arr.complete and (sys, d) not in waiting:
+            out.add(d)
+    return sorted(out)
 
 
 def _process_all(landing: Path, raw_root: Path, todo, workers: int, on_result) -> None:

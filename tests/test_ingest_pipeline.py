@@ -151,7 +151,10 @@ def test_running_a_date_again_changes_nothing(clean_landing, tmp_path):
     _run(clean_landing, tmp_path)
     before, files = _tables(tmp_path), _snapshot(tmp_path)
     mtimes = {p: p.stat().st_mtime_ns for p in (tmp_path / "raw").rglob("*.parquet")}
-    _run(clean_landing, tmp_path)
+    assert run_ingest(clean_landing, tmp_path, dg.DagsterInstance.ephemeral()) is None  # nothing new
+    dates = sorted({p.name.split("_")[1][:8] for p in clean_landing.glob("*.OK")})
+    rerun = run_ingest(clean_landing, tmp_path, dg.DagsterInstance.ephemeral(), dates=dates)
+    assert rerun is not None and rerun.success  # the same dates again, forced
     assert _tables(tmp_path) == before and _snapshot(tmp_path) == files
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "raw").rglob("*.parquet")} == mtimes
 

@@ -104,11 +104,13 @@ def ingest_batches(context: dg.AssetExecutionContext, paths: WarehousePaths):
                      run_id=context.run.run_id)  # fmt: skip
     context.log.info(summary.text())
     per_system = _system_metadata(summary)
-    for sys in systems:
-        yield dg.MaterializeResult(asset_key=raw_key(sys), metadata=per_system.get(sys, {}))
+    # a system with no new delivery in these dates is not materialised again (nor checked)
+    changed = [sys for sys in systems if sys in per_system]
+    for sys in changed:
+        yield dg.MaterializeResult(asset_key=raw_key(sys), metadata=per_system[sys])
     if AUDIT_KEY in context.selected_asset_keys:
         yield dg.MaterializeResult(asset_key=AUDIT_KEY, metadata=_audit_metadata(summary))
-    for sys in systems:
+    for sys in changed:
         for e in entities_of(sys):
             if dg.AssetCheckKey(raw_key(sys), check_name(e)) in context.selected_asset_check_keys:
                 yield check_raw_entity(paths, e, dates, raw_key(sys), check_name(e))

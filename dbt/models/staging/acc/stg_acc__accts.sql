@@ -1,0 +1,25 @@
+with source as (
+    {{ current_batches('acc_acct', 'ACC') }}
+),
+
+renamed as (
+    select
+        'ACC' as sys,
+        batch_date as biz_date,
+        batch_version as source_version,
+        _line as source_line,
+        acct_no,
+        cust_no,
+        product_code,
+        currency,
+        org_code,
+        open_date,
+        close_date,
+        acct_status,
+        balance,
+        rate,
+        acct_kind
+    from source
+)
+
+select * from renamed
