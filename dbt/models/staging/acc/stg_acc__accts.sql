@@ -8,16 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        acct_no,
-        cust_no,
-        product_code,
-        currency,
-        org_code,
-        open_date,
-        close_date,
-        acct_status,
-        balance,
-        rate,
+        {{ acct_common_columns() }},
         acct_kind
     from source
 )

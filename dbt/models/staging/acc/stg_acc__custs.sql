@@ -8,16 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        cust_no,
-        cust_name,
-        id_type,
-        id_no,
-        industry_code,
-        scale,
-        reg_capital,
-        org_code,
-        cust_status,
-        update_ts
+        {{ corporate_cust_columns() }}
     from source
 )
 

@@ -8,17 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        cust_no,
-        cust_name,
-        id_type,
-        id_no,
-        gender,
-        birth_date,
-        mobile,
-        address,
-        org_code,
-        cust_status,
-        update_ts
+        {{ personal_cust_columns() }}
     from source
 )
 
