@@ -19,22 +19,10 @@ from expectations import validate as validate_module
 from expectations.suites import ERROR, WARN, helper_columns, id_check_ok, suite_for
 from expectations.validate import Outcome, summarise, validate, validate_batch
 from ingest import idcodes
+from ingest.cast import RAW_TYPES as TYPES  # the raw zone's column types
 from ingest.contract import ENTITIES, Entity
 
 D = dt.date(2026, 7, 1)
-# the raw zone's column types (the frames validate_batch() is given)
-TYPES = {
-    "str": pl.String(),
-    "date": pl.Date(),
-    "ts": pl.Datetime("us"),
-    "time": pl.Time(),
-    "amount": pl.Decimal(18, 2),
-    "rate": pl.Decimal(10, 4),
-    "decimal": pl.Decimal(18, 6),
-    "int": pl.Int64(),
-}
-
-
 def frame(entity: Entity, rows: list[dict]) -> pl.DataFrame:
     """A typed raw frame: the entity's columns (absent values null) and `_line`."""
     series = [pl.Series(c, [r.get(c) for r in rows], dtype=TYPES[t]) for c, t in entity.columns]
