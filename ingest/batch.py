@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.contract import ENTITIES, Entity
-from ingest.landing import OkError, OkSignal, ok_path, parse_ok
+from ingest.landing import OkError, OkSignal, cents_text, ok_path, parse_ok
 from ingest.read import ParsedFile, Quarantined, parse_file
-from ingest.synth.files import cents_text
 
 
 @dataclass

@@ -39,6 +39,12 @@ class OkSignal:
     md5: str  # of the .OK file itself: a new delivery has a new md5
 
 
+def cents_text(cents: int) -> str:
+    """Integer cents as the `.OK` writes a control total: '1234.56', '-0.05'."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
 def _cents(text: str) -> int:
     if not re.fullmatch(r"-?\d+\.\d{2}", text):
         raise OkError(f"control total {text!r} is not an amount with 2 decimals")

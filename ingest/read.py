@@ -251,22 +251,22 @@ def _structural(buf: bytes, entity: Entity, skip_header: bool):
     fields = _field_counts(buf, starts[first:], ends[first:], fam.separator.encode())
     good, bad = _records(fields, len(entity.columns))
     quarantined, q_cents = [], 0
-    amount_at = entity.column_names.index(entity.amount_column) if entity.amount_column else None
+    amount_at = _amount_index(entity)
     for f, la, reason in bad:
         raw = buf[starts[f + first] : ends[la + first]]
-        quarantined.append(_quarantine(raw, f + first, la - f + 1, reason, fam.encoding,
-                                       fields[f:la + 1], len(entity.columns)))  # fmt: skip
+        quarantined.append(_quarantine(raw, f + first, la - f + 1, reason, fields[f],
+                                       len(entity.columns)))  # fmt: skip
         q_cents += _raw_amount(raw, amount_at, fam.separator.encode())
     keep = np.flatnonzero(good) + first
     return starts, nexts, keep, quarantined, q_cents
 
 
-def _quarantine(raw: bytes, index: int, lines: int, reason: str, encoding: str,
-                fields: np.ndarray, width: int) -> Quarantined:  # fmt: skip
+def _quarantine(raw: bytes, index: int, lines: int, reason: str, fields: int,
+                width: int) -> Quarantined:  # fmt: skip
     if reason == "broken_line":
         detail = f"record spans {lines} lines (a newline inside a field)"
     else:
-        detail = f"{int(fields[0])} fields, expected {width}"
+        detail = f"{int(fields)} fields, expected {width}"
     return Quarantined(index + 1, lines, reason, detail, raw)
 
 
@@ -291,12 +291,7 @@ def parse_legacy(buf: bytes, entity: Entity) -> ParsedFile:
     starts, nexts, keep, quarantined, q_cents = _structural(buf, entity, skip_header=False)
     utf8, kept, dropped = _decode_lines(buf, starts, nexts, keep, fam.encoding,
                                         fam.separator.encode())  # fmt: skip
-    for i in dropped:
-        raw = buf[starts[i] : nexts[i]].rstrip(b"\r\n")
-        quarantined.append(Quarantined(i + 1, 1, "bad_bytes" if _undecodable(raw, fam.encoding)
-                                       else "control_character",
-                                       _bad_bytes_detail(raw, fam.encoding), raw))  # fmt: skip
-        q_cents += _raw_amount(raw, _amount_index(entity), fam.separator.encode())
+    q_cents += _quarantine_dropped(buf, starts, nexts, dropped, entity, quarantined)
     text = _text_frame(utf8, entity, kept)
     return _finish(text, entity, quarantined, q_cents, _line_getter(buf, starts, nexts), True)
 
@@ -309,20 +304,26 @@ def _amount_index(entity: Entity) -> int | None:
     return entity.column_names.index(entity.amount_column) if entity.amount_column else None
 
 
-def _undecodable(raw: bytes, encoding: str) -> bool:
+def _bad_bytes_detail(raw: bytes, encoding: str) -> tuple[str, str]:
+    """(reason, detail) of a line dropped while decoding."""
     try:
         raw.decode(encoding)
-        return False
-    except UnicodeDecodeError:
-        return True
-
-
-def _bad_bytes_detail(raw: bytes, encoding: str) -> str:
-    try:
-        raw.decode(encoding)
-        return "unit separator (0x1F) inside a field"
+        return "control_character", "unit separator (0x1F) inside a field"
     except UnicodeDecodeError as e:
-        return f"bytes {raw[e.start:e.end].hex()} at byte {e.start} are not valid {encoding}"
+        bad = raw[e.start : e.end].hex()
+        return "bad_bytes", f"bytes {bad} at byte {e.start} are not valid {encoding}"
+
+
+def _quarantine_dropped(buf: bytes, starts: np.ndarray, nexts: np.ndarray, dropped: list[int],
+                        entity: Entity, quarantined: list[Quarantined]) -> int:  # fmt: skip
+    """Quarantine the lines dropped while decoding; returns their amounts in cents."""
+    cents = 0
+    for i in dropped:
+        raw = buf[starts[i] : nexts[i]].rstrip(b"\r\n")
+        reason, detail = _bad_bytes_detail(raw, entity.family.encoding)
+        quarantined.append(Quarantined(i + 1, 1, reason, detail, raw))
+        cents += _raw_amount(raw, _amount_index(entity), entity.family.separator.encode())
+    return cents
 
 
 def parse_modern(buf: bytes, entity: Entity) -> ParsedFile:
@@ -335,10 +336,7 @@ def parse_modern(buf: bytes, entity: Entity) -> ParsedFile:
     fam = entity.family
     starts, nexts, keep, quarantined, q_cents = _structural(buf, entity, skip_header=True)
     utf8, kept, dropped = _decode_lines(buf, starts, nexts, keep, fam.encoding, b",")
-    for i in dropped:
-        raw = buf[starts[i] : nexts[i]].rstrip(b"\r\n")
-        quarantined.append(Quarantined(i + 1, 1, "bad_bytes", _bad_bytes_detail(raw, "utf-8"), raw))
-        q_cents += _raw_amount(raw, _amount_index(entity), b",")
+    q_cents += _quarantine_dropped(buf, starts, nexts, dropped, entity, quarantined)
     text = _text_frame(utf8, entity, kept)
     return _finish(text, entity, quarantined, q_cents, _line_getter(buf, starts, nexts), False)
 
@@ -355,8 +353,7 @@ def _parse_quoted_csv(buf: bytes, entity: Entity) -> ParsedFile:
     except UnicodeDecodeError as e:
         line = buf.count(b"\n", 0, e.start)
         raw = physical[line].rstrip(b"\r")
-        quarantined.append(Quarantined(line + 1, 1, "bad_bytes",
-                                       _bad_bytes_detail(raw, "utf-8"), raw))  # fmt: skip
+        quarantined.append(Quarantined(line + 1, 1, *_bad_bytes_detail(raw, "utf-8"), raw))
         q_cents += _raw_amount(raw, at, b",")
         physical[line] = b""
         rest = _parse_quoted_csv(b"\n".join(physical), entity)

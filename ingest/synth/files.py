@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from ingest.contract import LEGACY, MODERN, Entity, ok_file_name
+from ingest.landing import cents_text
 
 
 def money(col: str | pl.Expr) -> pl.Expr:
@@ -31,11 +32,6 @@ def rate(col: str | pl.Expr) -> pl.Expr:
     """int64 in 1/10000 -> '2.1500'."""
     c = pl.col(col) if isinstance(col, str) else col
     return (c // 10_000).cast(pl.String) + "." + (c % 10_000).cast(pl.String).str.zfill(4)
-
-
-def cents_text(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
 @dataclass
