@@ -4,7 +4,6 @@ with source as (
 
 renamed as (
     select
-        'CRM' as sys,
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,

@@ -1,0 +1,17 @@
+{# The business-date window of an incremental run, half-open: [var min_date, var max_date). #}
+{% macro window_start() -%}
+    cast('{{ var("min_date") }}' as date)
+{%- endmacro %}
+
+{% macro window_end() -%}
+    cast('{{ var("max_date") }}' as date)
+{%- endmacro %}
+
+{% macro in_window(column) -%}
+    ({{ column }} >= {{ window_start() }} and {{ column }} < {{ window_end() }})
+{%- endmacro %}
+
+{# The open end of a zipper row or an interval: valid_to = 9999-12-31. #}
+{% macro open_end() -%}
+    cast('9999-12-31' as date)
+{%- endmacro %}
