@@ -20,7 +20,8 @@ from ingest.synth.generate import generate
 
 OPEN_END = dt.date(9999, 12, 31)
 MY_MODELS = {"dim_org", "int_org_mappings", "int_org_code_changes", "dim_team", "team_ancestors",
-             "dim_manager", "int_assignment_shares", "fct_credit_share", "credit_share_overflows"}  # fmt: skip
+             "dim_manager", "int_assignment_shares", "fct_credit_share",
+             "credit_share_overflows"}  # fmt: skip
 
 
 def _query(data: Path, sql: str, params=None) -> pl.DataFrame:
