@@ -23,11 +23,12 @@ def _run(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         print(f"crmwh run: no landing folder {landing}: run `crmwh generate` first", file=sys.stderr)
         return 2
-    from dagster_project.run import run_dbt, run_ingest
+    from dagster_project.run import new_dates, run_dbt, run_ingest
     from ingest.report import audit_report
 
     data = Path(args.data)
-    result = run_ingest(landing, data)
+    dates = new_dates(landing, data)
+    result = run_ingest(landing, data, dates=dates) if dates else None
     if result is None:
         print(f"crmwh run: no new delivery in {landing} since the last run")
     print(audit_report(data / "warehouse" / "crm.duckdb"))
@@ -40,7 +41,9 @@ def _run(args: argparse.Namespace) -> int:
     if result is not None and not result.success:
         print(f"crmwh run: the Dagster run {result.run_id} failed", file=sys.stderr)
         return 1
-    built = run_dbt(data)
+    built = run_dbt(data, dates=dates)
+    if built is None:
+        return 0
     if not built.success:
         print(f"crmwh run: the dbt run {built.run_id} failed", file=sys.stderr)
         return 1

@@ -17,7 +17,7 @@ from dagster_project.defs.resources import WarehousePaths
 from dagster_project.defs.sensors import landing_ok_sensor
 
 defs = dg.Definitions(
-    assets=[*landing_specs, ingest_batches, *table_specs, dbt_models],
+    assets=[*landing_specs, ingest_batches, *table_specs, *dbt_models],
     jobs=[ingest_job, dbt_job],
     sensors=[landing_ok_sensor],
     resources={"paths": WarehousePaths(), "dbt": DbtCliResource(

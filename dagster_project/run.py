@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from dagster_project.defs.partitions import biz_dates, range_tags
 from ingest.landing import scan
@@ -39,6 +40,26 @@ def landed_dates(landing: Path) -> tuple[list[str], list[str]]:
     return [d for d in dates if d in valid], [d for d in dates if d not in valid]
 
 
+def new_dates(landing: Path, data: Path) -> list[str]:
+    """Business dates of the landing folder with a delivery not yet ingested."""
+    dates, outside = landed_dates(landing)
+    pending = set(pending_dates(landing, Path(data) / "warehouse" / "crm.duckdb"))
+    if outside:
+        raise SystemExit(f"business dates {outside[0]}..{outside[-1]} are outside the "
+                         "partitions: set CRMWH_FIRST_DATE / CRMWH_LAST_DATE")  # fmt: skip
+    return [d for d in dates if d in pending]
+
+
+def latest_loaded_date(data: Path) -> str | None:
+    warehouse = Path(data) / "warehouse" / "crm.duckdb"
+    if not warehouse.exists():
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (latest,) = con.execute(
+            "select max(biz_date) from audit_batch where status = 'loaded'").fetchone()
+    return latest.strftime("%Y%m%d") if latest else None
+
+
 def run_ingest(landing: Path, data: Path, dagster_instance: dg.DagsterInstance | None = None,
                dates: list[str] | None = None) -> dg.ExecuteInProcessResult | None:  # fmt: skip
     """One in-process run of `ingest_job` over every business date that has arrived."""
@@ -47,12 +68,7 @@ def run_ingest(landing: Path, data: Path, dagster_instance: dg.DagsterInstance |
     from dagster_project.definitions import defs
 
     if dates is None:
-        dates, outside = landed_dates(landing)
-        pending = set(pending_dates(landing, Path(data) / "warehouse" / "crm.duckdb"))
-        dates = [d for d in dates if d in pending]
-        if outside:
-            raise SystemExit(f"business dates {outside[0]}..{outside[-1]} are outside the "
-                             "partitions: set CRMWH_FIRST_DATE / CRMWH_LAST_DATE")  # fmt: skip
+        dates = new_dates(landing, data)
     if not dates:
         return None
     job = defs.resolve_job_def("ingest_job")
@@ -64,11 +80,19 @@ def run_ingest(landing: Path, data: Path, dagster_instance: dg.DagsterInstance |
     )
 
 
-def run_dbt(data: Path, dagster_instance: dg.DagsterInstance | None = None
-            ) -> dg.ExecuteInProcessResult:  # fmt: skip
-    """One in-process run of `dbt_job` (dbt build: models and their tests)."""
+def run_dbt(data: Path, dagster_instance: dg.DagsterInstance | None = None,
+            dates: list[str] | None = None) -> dg.ExecuteInProcessResult | None:  # fmt: skip
+    """One in-process run of `dbt_job` (dbt build: models and their tests) whose
+    incremental models replace the business dates `dates[0]..dates[-1]` (default: the
+    latest loaded date). None when nothing has been loaded yet."""
     os.environ["CRMWH_DATA"] = str(Path(data).resolve())
+    if not dates:
+        latest = latest_loaded_date(data)
+        if latest is None:
+            return None
+        dates = [latest]
     from dagster_project.definitions import defs
 
     return defs.resolve_job_def("dbt_job").execute_in_process(
-        instance=dagster_instance or instance(), run_config=QUIET, raise_on_error=False)
+        instance=dagster_instance or instance(), tags=range_tags(min(dates), max(dates)),
+        run_config=QUIET, raise_on_error=False)

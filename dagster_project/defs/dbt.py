@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets (dagster-dbt): one asset per model, dbt tests as
 asset checks, raw-zone sources mapped onto the ingest assets that write them."""
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project.defs.ingest import AUDIT_KEY, WAREHOUSE_POOL, raw_key
+from dagster_project.defs.partitions import biz_dates
 from dagster_project.defs.resources import WarehousePaths
 from ingest.audit import TABLES
 from ingest.contract import ENTITIES
@@ -21,9 +23,19 @@ dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")  # this environment's, PATH or not
 
 
+def _project_files():
+    yield DBT_DIR / "dbt_project.yml"
+    for folder in ("models", "macros", "seeds", "tests"):
+        yield from (DBT_DIR / folder).rglob("*.*")
+
+
 def ensure_manifest() -> Path:
-    """`dbt parse` when the manifest is missing (a fresh clone): definitions need it."""
-    if not dbt_project.manifest_path.exists():
+    """`dbt parse` when the manifest is missing (a fresh clone) or older than a project
+    file: the definitions are made from it."""
+    manifest = dbt_project.manifest_path
+    if not manifest.exists() or any(
+        f.stat().st_mtime > manifest.stat().st_mtime for f in _project_files()
+    ):
         subprocess.run([DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_DIR),
                         "--profiles-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)  # fmt: skip
     return dbt_project.manifest_path
@@ -58,17 +70,47 @@ class Translator(DagsterDbtTranslator):
         return props["fqn"][1] if props["resource_type"] == "model" else None
 
 
-@dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=Translator(),
-            pool=WAREHOUSE_POOL)  # fmt: skip
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
+# Three dbt asset groups, in this order: what the incremental models read (seeds, staging
+# views, reference tables); the incremental models, partitioned by business date (a range
+# of dates is one dbt call: single-run backfill); the tables built in full from them.
+INCREMENTAL = "config.materialized:incremental"
+MANIFEST = ensure_manifest()
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths,
+           args: list[str]):  # fmt: skip
     # dbt reads the raw zone and writes the warehouse named by CRMWH_DATA (absolute:
     # dbt runs in the project folder)
     os.environ["CRMWH_DATA"] = str(paths.data)
     (paths.warehouse.parent / "tmp").mkdir(parents=True, exist_ok=True)
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(["build", *args], context=context).stream()
 
 
+@dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
+            select=f"+{INCREMENTAL}", exclude=INCREMENTAL, name="dbt_inputs",
+            pool=WAREHOUSE_POOL)  # fmt: skip
+def dbt_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
+    yield from _build(context, dbt, paths, [])
+
+
+@dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
+            select=INCREMENTAL, name="dbt_daily", partitions_def=biz_dates,
+            backfill_policy=dg.BackfillPolicy.single_run(), pool=WAREHOUSE_POOL)  # fmt: skip
+def dbt_daily(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
+    window = context.partition_time_window  # [first date, day after the last), as dbt wants
+    dates = {"min_date": window.start.strftime("%Y-%m-%d"),
+             "max_date": window.end.strftime("%Y-%m-%d")}  # fmt: skip
+    yield from _build(context, dbt, paths, ["--vars", json.dumps(dates)])
+
+
+@dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
+            exclude=f"+{INCREMENTAL}", name="dbt_tables", pool=WAREHOUSE_POOL)  # fmt: skip
+def dbt_tables(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
+    yield from _build(context, dbt, paths, [])
+
+
+dbt_models = [dbt_inputs, dbt_daily, dbt_tables]
 dbt_job = dg.define_asset_job(
-    "dbt_job", selection=dg.AssetSelection.assets(dbt_models),
-    description="Build and test the dbt models (staging views today).",
+    "dbt_job", selection=dg.AssetSelection.assets(*dbt_models),
+    description="Build and test the dbt models over a range of business dates.",
 )  # fmt: skip

@@ -97,7 +97,8 @@ transactions as (
         window_rows.dr_cr,
         window_rows.amount,
         window_rows.currency,
-        window_rows.amount * rates.rate_to_cny as amount_cny,
+        window_rows.amount * case when window_rows.currency = 'CNY' then 1
+            else rates.rate_to_cny end as amount_cny,
         window_rows.channel,
         window_rows.txn_code,
         window_rows.cp_acct_no,
