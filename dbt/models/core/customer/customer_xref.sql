@@ -29,6 +29,7 @@ ranked as (
 )
 
 select
+    record_key,
     sys,
     cust_no,
     party_id,

@@ -91,6 +91,7 @@ keyed as (
 )
 
 select
+    record_key,
     sys,
     cust_no,
     party_kind,

@@ -15,6 +15,7 @@ with ranked as (
 )
 
 select
+    {{ dbt.concat(["sys", "':'", "cust_no"]) }} as record_key,
     sys,
     cust_no,
     party_kind,
