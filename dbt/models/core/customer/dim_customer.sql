@@ -41,8 +41,8 @@ stats as (
     select
         party_id,
         count(*) as source_records,
-        count(distinct sys) as source_systems,
-        count(distinct name_normalised) as distinct_names,
+        -- min <> max: more than one normalised name, without a costly count(distinct)
+        min(name_normalised) <> max(name_normalised) as has_name_conflict,
         min(first_seen_date) as first_seen_date,
         max(update_ts) as last_update_ts,
         max(last_delivered_date) as last_delivered_date
@@ -51,7 +51,7 @@ stats as (
 ),
 
 party_systems as (
-    select party_id, {{ sorted_listagg('sys') }} as systems
+    select party_id, count(*) as source_systems, {{ sorted_listagg('sys') }} as systems
     from (select distinct party_id, sys from xref) as distinct_systems
     group by party_id
 )
@@ -78,9 +78,9 @@ select
     golden.cust_no as golden_cust_no,
     golden.update_ts as golden_update_ts,
     stats.source_records,
-    stats.source_systems,
+    party_systems.source_systems,
     party_systems.systems,
-    stats.distinct_names > 1 as has_name_conflict,
+    coalesce(stats.has_name_conflict, false) as has_name_conflict,
     stats.first_seen_date,
     stats.last_update_ts,
     stats.last_delivered_date
