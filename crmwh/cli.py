@@ -23,6 +23,7 @@ def _run(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         print(f"crmwh run: no landing folder {landing}: run `crmwh generate` first", file=sys.stderr)
         return 2
+    from crmwh.summary import core_summary
     from dagster_project.run import new_dates, run_dbt, run_ingest
     from ingest.report import audit_report
 
@@ -50,6 +51,7 @@ def _run(args: argparse.Namespace) -> int:
     models = len(built.get_asset_materialization_events())
     tests = built.get_asset_check_evaluations()
     print(f"dbt: {models} models built, {sum(t.passed for t in tests)}/{len(tests)} tests passed")
+    print(core_summary(data / "warehouse" / "crm.duckdb"))
     print(f"raw zone: {data / 'raw'}; warehouse: {data / 'warehouse' / 'crm.duckdb'}")
     return 0
 

@@ -81,10 +81,12 @@ def run_ingest(landing: Path, data: Path, dagster_instance: dg.DagsterInstance |
 
 
 def run_dbt(data: Path, dagster_instance: dg.DagsterInstance | None = None,
-            dates: list[str] | None = None) -> dg.ExecuteInProcessResult | None:  # fmt: skip
+            dates: list[str] | None = None, daily_only: bool = False,
+            ) -> dg.ExecuteInProcessResult | None:  # fmt: skip
     """One in-process run of `dbt_job` (dbt build: models and their tests) whose
     incremental models replace the business dates `dates[0]..dates[-1]` (default: the
-    latest loaded date). None when nothing has been loaded yet."""
+    latest loaded date); `daily_only` builds just those and what they read. None when
+    nothing has been loaded yet."""
     os.environ["CRMWH_DATA"] = str(Path(data).resolve())
     if not dates:
         latest = latest_loaded_date(data)
@@ -93,6 +95,12 @@ def run_dbt(data: Path, dagster_instance: dg.DagsterInstance | None = None,
         dates = [latest]
     from dagster_project.definitions import defs
 
-    return defs.resolve_job_def("dbt_job").execute_in_process(
+    job = defs.resolve_job_def("dbt_job")
+    selection = None
+    if daily_only:
+        from dagster_project.defs.dbt import dbt_daily, dbt_inputs
+
+        selection = [*dbt_inputs.keys, *dbt_daily.keys]
+    return job.execute_in_process(
         instance=dagster_instance or instance(), tags=range_tags(min(dates), max(dates)),
-        run_config=QUIET, raise_on_error=False)
+        run_config=QUIET, raise_on_error=False, asset_selection=selection)

@@ -38,3 +38,11 @@
     where {{ in_window('biz_date') }}
     {%- endif %}
 {%- endmacro %}
+
+{# the columns as one text (nulls shown as '-'), to hash a row's attributes #}
+{% macro attributes_text(columns) -%}
+    concat_ws('|'
+    {%- for column in columns -%}
+        , coalesce(cast({{ column }} as {{ dbt.type_string() }}), '-')
+    {%- endfor -%})
+{%- endmacro %}

@@ -4,13 +4,6 @@
   that is fct_balance), and where the account's organisation code maps to another unified
   organisation (an outlet merged: the account moves on the merge date).
 #}
-{%- macro attributes_text(columns) -%}
-    concat_ws('|'
-    {%- for column in columns -%}
-        , coalesce(cast({{ column }} as {{ dbt.type_string() }}), '-')
-    {%- endfor -%})
-{%- endmacro %}
-
 {%- set attributes = [
     'cust_no', 'product_code', 'currency', 'org_code', 'open_date', 'close_date', 'acct_status',
     'rate', 'term_months', 'maturity_date', 'acct_kind', 'contract_no', 'loan_amount',
