@@ -10,7 +10,7 @@ DEMO_CUSTOMERS ?= 10000
 DEMO_DAYS      ?= 120
 DEMO_START     ?= 2026-07-01
 
-.PHONY: setup demo test lint bench clean lock
+.PHONY: setup demo docs test lint bench clean lock
 
 setup: $(STAMP)
 
@@ -28,6 +28,13 @@ lock: $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/crmwh generate --out data/landing --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --start $(DEMO_START) --seed 42
 	$(BIN)/crmwh run
+	$(MAKE) --no-print-directory docs
+
+# dbt docs (lineage and every column's description) of the warehouse in data/
+docs: $(STAMP)
+	CRMWH_DATA=$(CURDIR)/data $(BIN)/dbt docs generate --quiet --project-dir dbt --profiles-dir dbt \
+		--target-path $(CURDIR)/data/docs/dbt
+	@echo "dbt docs: data/docs/dbt/index.html (serve with: $(BIN)/dbt docs serve --project-dir dbt --profiles-dir dbt --target-path $(CURDIR)/data/docs/dbt)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
