@@ -48,9 +48,9 @@ def _run(args: argparse.Namespace) -> int:
     if not built.success:
         print(f"crmwh run: the dbt run {built.run_id} failed", file=sys.stderr)
         return 1
-    models = len(built.get_asset_materialization_events())
+    models = len({e.asset_key for e in built.get_asset_materialization_events()})
     tests = built.get_asset_check_evaluations()
-    print(f"dbt: {models} models built, {sum(t.passed for t in tests)}/{len(tests)} tests passed")
+    print(f"dbt: {models} models and seeds built, {sum(t.passed for t in tests)}/{len(tests)} tests passed")
     print(core_summary(data / "warehouse" / "crm.duckdb"))
     print(f"raw zone: {data / 'raw'}; warehouse: {data / 'warehouse' / 'crm.duckdb'}")
     return 0
