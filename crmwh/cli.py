@@ -50,7 +50,8 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     models = len({e.asset_key for e in built.get_asset_materialization_events()})
     tests = built.get_asset_check_evaluations()
-    print(f"dbt: {models} models and seeds built, {sum(t.passed for t in tests)}/{len(tests)} tests passed")
+    passed = sum(t.passed for t in tests)
+    print(f"dbt: {models} models and seeds built, {passed}/{len(tests)} tests passed")
     print(core_summary(data / "warehouse" / "crm.duckdb"))
     print(f"raw zone: {data / 'raw'}; warehouse: {data / 'warehouse' / 'crm.duckdb'}")
     return 0
