@@ -144,7 +144,9 @@ def ecif_run(request, tmp_path_factory):
     assert ingested is not None and ingested.success
     built = run_dbt(data, instance)
     assert built.success
-    failed = [e.check_name for e in built.get_asset_check_evaluations() if not e.passed]
+    # warnings allowed (an account whose customer's batch was rejected has no party yet)
+    failed = [e.check_name for e in built.get_asset_check_evaluations()
+              if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]  # fmt: skip
     assert failed == []
     con = duckdb.connect(str(data / "warehouse" / "crm.duckdb"), read_only=True)
     truth = landing / "_truth"
