@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 from decimal import Decimal
@@ -103,15 +104,9 @@ def compile_inline(sql: str, data: Path) -> str:
     out = subprocess.run(
         [DBT_EXECUTABLE, "compile", "--quiet", "--inline", sql, "--project-dir", str(DBT_DIR),
          "--profiles-dir", str(DBT_DIR), "--target-path", str(data / "dbt_target")],
-        cwd=DBT_DIR, env={**_env(), "CRMWH_DATA": str(data)}, capture_output=True, text=True,
+        cwd=DBT_DIR, env={**os.environ, "CRMWH_DATA": str(data)}, capture_output=True, text=True,
         check=True)  # fmt: skip
     return out.stdout
-
-
-def _env() -> dict:
-    import os
-
-    return dict(os.environ)
 
 
 def core_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -25,11 +25,10 @@
 {% macro account_snapshot_select(sys, extras) -%}
     select
         sys,
-        acct_no,
         biz_date,
         source_version,
         source_line,
-        {{ acct_common_columns() | replace('acct_no,', '') | trim }},
+        {{ acct_common_columns() }},
         {%- for column, type in account_extra_columns().items() %}
         {% if column in extras %}cast({{ column }} as {{ type }}){% else %}cast(null as {{ type }}){% endif %} as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}

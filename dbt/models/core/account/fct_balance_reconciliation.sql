@@ -59,7 +59,9 @@ with_balances as (
         account_days.biz_date,
         coalesce(opening.balance, 0) as opening_balance,
         coalesce(closing.balance, 0) as closing_balance,
-        coalesce(opening.product_code, closing.product_code) as product_code
+        coalesce(opening.product_code, closing.product_code) as product_code,
+        coalesce(products.is_market_valued, false) as is_market_valued,
+        products.debit_increases_balance
     from account_days
     inner join first_dates
         on first_dates.sys = {{ dbt.split_part('account_days.account_key', "':'", 1) }}
@@ -72,6 +74,8 @@ with_balances as (
         on opening.account_key = account_days.account_key
         and opening.valid_from <= {{ dbt.dateadd('day', -1, 'account_days.biz_date') }}
         and opening.valid_to > {{ dbt.dateadd('day', -1, 'account_days.biz_date') }}
+    left join products
+        on products.product_code = coalesce(opening.product_code, closing.product_code)
 ),
 
 movements as (
@@ -80,7 +84,7 @@ movements as (
         transactions.biz_date,
         count(*) as txn_count,
         sum(
-            case when (transactions.dr_cr = 'D') = products.debit_increases_balance
+            case when (transactions.dr_cr = 'D') = with_balances.debit_increases_balance
                 then transactions.amount else -transactions.amount end
         ) as net_movement,
         max(case when transactions.from_last = 1 then transactions.balance_after end)
@@ -89,7 +93,6 @@ movements as (
     inner join with_balances
         on with_balances.account_key = transactions.account_key
         and with_balances.biz_date = transactions.biz_date
-    left join products on products.product_code = with_balances.product_code
     group by transactions.account_key, transactions.biz_date
 ),
 
@@ -105,7 +108,7 @@ checked as (
         coalesce(movements.txn_count, 0) as txn_count,
         with_balances.closing_balance - with_balances.opening_balance
             - coalesce(movements.net_movement, 0) as movement_gap,
-        not coalesce(products.is_market_valued, false)
+        not with_balances.is_market_valued
             and with_balances.closing_balance - with_balances.opening_balance
                 <> coalesce(movements.net_movement, 0) as is_movement_break,
         coalesce(movements.last_balance_after <> with_balances.closing_balance, false)
@@ -114,7 +117,6 @@ checked as (
     left join movements
         on movements.account_key = with_balances.account_key
         and movements.biz_date = with_balances.biz_date
-    left join products on products.product_code = with_balances.product_code
 )
 
 select * from checked
