@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets (dagster-dbt): one asset per model, dbt tests as
 asset checks, raw-zone sources mapped onto the ingest assets that write them."""
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project.defs.ingest import AUDIT_KEY, WAREHOUSE_POOL, raw_key
-from dagster_project.defs.partitions import biz_dates
+from dagster_project.defs.partitions import DATE_FMT, biz_dates
 from dagster_project.defs.resources import WarehousePaths
 from ingest.audit import TABLES
 from ingest.contract import ENTITIES
@@ -70,10 +71,13 @@ class Translator(DagsterDbtTranslator):
         return props["fqn"][1] if props["resource_type"] == "model" else None
 
 
-# Three dbt asset groups, in this order: what the incremental models read (seeds, staging
-# views, reference tables); the incremental models, partitioned by business date (a range
-# of dates is one dbt call: single-run backfill); the tables built in full from them.
-INCREMENTAL = "config.materialized:incremental"
+# Four dbt asset groups, in this order: what the daily models read (seeds, staging views,
+# reference tables); the daily incremental models (tag `daily`), partitioned by business
+# date (a range of dates is one dbt call: single-run backfill); the tables built in full
+# from them (dimensions, credit shares); the monthly models (tag `monthly`: they replace
+# every month the run's dates touch) and the marts built on them.
+DAILY = "tag:daily"
+MONTHLY = "tag:monthly+"
 MANIFEST = ensure_manifest()
 
 
@@ -90,14 +94,14 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Wareho
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
-            select=f"+{INCREMENTAL}", exclude=INCREMENTAL, name="dbt_inputs",
+            select=f"+{DAILY}", exclude=DAILY, name="dbt_inputs",
             pool=WAREHOUSE_POOL)  # fmt: skip
 def dbt_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
     yield from _build(context, dbt, paths, [])
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
-            select=INCREMENTAL, name="dbt_daily", partitions_def=biz_dates,
+            select=DAILY, name="dbt_daily", partitions_def=biz_dates,
             backfill_policy=dg.BackfillPolicy.single_run(), pool=WAREHOUSE_POOL)  # fmt: skip
 def dbt_daily(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
     window = context.partition_time_window  # [first date, day after the last), as dbt wants
@@ -107,12 +111,33 @@ def dbt_daily(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: War
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
-            exclude=f"+{INCREMENTAL}", name="dbt_tables", pool=WAREHOUSE_POOL)  # fmt: skip
+            exclude=f"+{DAILY} {MONTHLY}", name="dbt_tables", pool=WAREHOUSE_POOL)  # fmt: skip
 def dbt_tables(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
     yield from _build(context, dbt, paths, [])
 
 
-dbt_models = [dbt_inputs, dbt_daily, dbt_tables]
+def _run_dates(context: dg.AssetExecutionContext) -> list[str]:
+    """The run's business-date window as dbt vars: the range of a single-run backfill
+    (tags), else every date (a full rebuild of the monthly models)."""
+    tags = context.run.tags
+    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
+    last = tags.get("dagster/asset_partition_range_end") or first
+    if not first:
+        return []
+    end = dt.datetime.strptime(last, DATE_FMT) + dt.timedelta(days=1)
+    dates = {"min_date": dt.datetime.strptime(first, DATE_FMT).strftime("%Y-%m-%d"),
+             "max_date": end.strftime("%Y-%m-%d")}  # fmt: skip
+    return ["--vars", json.dumps(dates)]
+
+
+@dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
+            select=MONTHLY, name="dbt_monthly", pool=WAREHOUSE_POOL)  # fmt: skip
+def dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
+    # unpartitioned: months are not days; the run's dates say which months to replace
+    yield from _build(context, dbt, paths, _run_dates(context))
+
+
+dbt_models = [dbt_inputs, dbt_daily, dbt_tables, dbt_monthly]
 dbt_job = dg.define_asset_job(
     "dbt_job", selection=dg.AssetSelection.assets(*dbt_models),
     description="Build and test the dbt models over a range of business dates.",

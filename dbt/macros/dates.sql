@@ -11,3 +11,16 @@
 {% macro spark__yyyymmdd_to_date(column) -%}
     to_date({{ column }}, 'yyyyMMdd')
 {%- endmacro %}
+
+{# A date's month as the marts' `period` text, 'YYYYMM' (as in CRM_TARGET). #}
+{% macro period_of(date_column) -%}
+    {{ return(adapter.dispatch('period_of', 'crmwh')(date_column)) }}
+{%- endmacro %}
+
+{% macro default__period_of(date_column) -%}
+    strftime({{ date_column }}, '%Y%m')
+{%- endmacro %}
+
+{% macro spark__period_of(date_column) -%}
+    date_format({{ date_column }}, 'yyyyMM')
+{%- endmacro %}

@@ -5,6 +5,11 @@
 
   config:
     window_column           rows whose column lies in [min_date, max_date) are deleted
+    window_grain            'day' (default) or 'month': the column holds the first day of
+                            a month, and every month the window touches is deleted
+    window_open_end         true: every row from the window's start on is deleted (state
+                            carried month to month, e.g. VIP tiers: a restated month
+                            changes every later one)
     unique_key              rows sharing a key with the new rows are deleted too (rows of
                             other dates the window's data re-states, e.g. an original
                             transaction marked reversed by a later reversal)
@@ -22,7 +27,10 @@
         {{ exceptions.raise_compiler_error("replace_window needs window_column or unique_key") }}
     {%- endif -%}
     {%- if window_column %}
-    delete from {{ target }} where {{ in_window(window_column) }};
+    {%- set grain = config.get('window_grain', 'day') %}
+    {%- set start = month_window_start() if grain == 'month' else window_start() %}
+    delete from {{ target }} where {{ window_column }} >= {{ start }}
+        {%- if not config.get('window_open_end', false) %} and {{ window_column }} < {{ window_end() }}{% endif %};
     {%- endif %}
     {%- if unique_key %}
     delete from {{ target }}

@@ -11,6 +11,7 @@
 #}
 {{ config(
     materialized='incremental',
+    tags=['daily'],
     incremental_strategy='replace_window',
     window_column='valid_from',
     unique_key='account_key',

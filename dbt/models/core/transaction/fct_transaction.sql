@@ -9,6 +9,7 @@
 #}
 {{ config(
     materialized='incremental',
+    tags=['daily'],
     incremental_strategy='replace_window',
     window_column='biz_date',
     unique_key='txn_id',

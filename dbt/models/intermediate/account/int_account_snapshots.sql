@@ -5,6 +5,7 @@
 #}
 {{ config(
     materialized='incremental',
+    tags=['daily'],
     incremental_strategy='replace_window',
     window_column='biz_date',
     on_schema_change='fail',
