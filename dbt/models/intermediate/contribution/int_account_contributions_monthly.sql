@@ -64,7 +64,9 @@ stretches as (
     select
         b.account_key,
         p.period,
-        cast(b.balance_cny as double) as balance_cny,
+        -- exact decimal arithmetic up to one final division: results do not depend on the
+        -- order rows are summed in (doubles would, in the last bit)
+        cast(b.balance_cny as decimal(38, 8)) as balance_cny,
         greatest(b.valid_from, p.covered_from) as stretch_from,
         least(b.valid_to, p.covered_to) as stretch_to
     from {{ ref('fct_balance') }} as b
@@ -105,14 +107,13 @@ interest as (
     select
         r.account_key,
         r.period,
+        -- Σ balance × spread (percent) × days, then / 100 / 360 once
         sum(
             r.balance_cny
             * case when r.category = 'deposit' then f.ftp_rate_pct - r.rate
                 else r.rate - f.ftp_rate_pct end
-            / 100
             * {{ intersection_days(['r.piece_from', 'f.valid_from'], ['r.piece_to', 'f.valid_to']) }}
-            / 360
-        ) as nii
+        ) / 36000 as nii
     from rated as r
     inner join {{ ref('ftp_rates') }} as f
         on f.ftp_key = r.ftp_key
@@ -125,9 +126,9 @@ risk as (
         r.account_key,
         r.period,
         sum(
-            r.balance_cny * k.annual_risk_rate_pct / 100
-            * {{ dbt.datediff('r.piece_from', 'r.piece_to', 'day') }} / 360
-        ) as risk_cost
+            r.balance_cny * k.annual_risk_rate_pct
+            * {{ dbt.datediff('r.piece_from', 'r.piece_to', 'day') }}
+        ) / 36000 as risk_cost
     from rated as r
     inner join {{ ref('risk_rates') }} as k on k.five_class = r.five_class
     where r.is_loan
@@ -170,15 +171,15 @@ measures as (
         p.days,
         p.days_in_month,
         coalesce(o.days_open, 0) as days_open,
-        coalesce(b.balance_days_cny, 0) as balance_days_cny,
-        coalesce(b.balance_days_cny, 0) / p.days as adb_cny,
-        coalesce(i.nii, 0) as nii,
+        cast(coalesce(b.balance_days_cny, 0) as double) as balance_days_cny,
+        cast(coalesce(b.balance_days_cny, 0) as double) / p.days as adb_cny,
+        cast(coalesce(i.nii, 0) as double) as nii,
         cast(coalesce(t.fee_income, 0) as double) as fee_income,
         coalesce(t.txn_count, 0) as txn_count,
         cast(coalesce(u.monthly_cost_cny, 0) as double) * coalesce(o.days_open, 0) / p.days_in_month
             as account_cost,
         cast(coalesce(t.txn_cost, 0) as double) as txn_cost,
-        coalesce(r.risk_cost, 0) as risk_cost
+        cast(coalesce(r.risk_cost, 0) as double) as risk_cost
     from account_months as m
     inner join periods as p on p.period = m.period
     left join accounts as a on a.account_key = m.account_key
