@@ -28,7 +28,9 @@ shares as (
     select
         s.account_key,
         s.manager_id,
-        s.share_pct / 100 as share,
+        -- exact decimals throughout (sums of doubles depend on row order: a split run
+        -- would differ from one run in the last digits)
+        cast(s.share_pct / 100 as decimal(18, 8)) as share,
         p.period,
         p.period_start,
         p.days,
