@@ -35,7 +35,7 @@ managers as (
         c.period,
         c.period_start,
         s.share_days / s.days as time_share,
-        c.contribution * s.share_days / s.days as credited_contribution
+        cast(c.contribution * s.share_days / s.days as {{ kpi_number_type() }}) as credited_contribution
     from contributions as c
     inner join shares as s
         on s.account_key = c.account_key and s.period = c.period
@@ -57,7 +57,8 @@ pool as (
         c.period,
         c.period_start,
         1 - coalesce(t.time_share, 0) as time_share,
-        c.contribution - coalesce(t.credited_contribution, 0) as credited_contribution
+        cast(c.contribution - coalesce(t.credited_contribution, 0) as {{ kpi_number_type() }})
+            as credited_contribution
     from contributions as c
     left join manager_totals as t
         on t.account_key = c.account_key and t.period = c.period

@@ -49,7 +49,7 @@ managers as (
         s.manager_id,
         f.period,
         f.period_start,
-        sum(f.amount_cny * s.share_pct / 100) as credited_fee_income_cny
+        cast(sum(f.amount_cny * s.share_pct / 100) as {{ kpi_number_type() }}) as credited_fee_income_cny
     from fees as f
     inner join {{ ref('fct_credit_share') }} as s
         on s.account_key = f.account_key
@@ -71,7 +71,8 @@ pool as (
         cast(null as {{ dbt.type_string() }}) as manager_id,
         a.period,
         a.period_start,
-        a.fee_income_cny - coalesce(t.credited_fee_income_cny, 0) as credited_fee_income_cny
+        cast(a.fee_income_cny - coalesce(t.credited_fee_income_cny, 0) as {{ kpi_number_type() }})
+            as credited_fee_income_cny
     from account_fees as a
     left join manager_totals as t
         on t.account_key = a.account_key and t.period = a.period

@@ -50,7 +50,7 @@ select
     m.main_manager_id,
     m.home_org_id,
     m.adb_aum,
-    v.period as tier_period,
+    p.tier_period,
     v.tier,
     v.tier_rank,
     coalesce(v.tier_rank > l.tier_rank, false) as is_vip,
