@@ -3,7 +3,7 @@
   the run's month window, open end: the tier of a month depends on every month before it).
   Read from int_periods when the model runs. A unit test compiles against fixtures the
   warehouse does not hold, so it chains a fixed number of steps (var vip_unit_test_steps,
-  default 8); steps beyond the months present produce no rows, so any number at least the
+  default 12); steps beyond the months present produce no rows, so any number at least the
   fixture's month count gives the same result.
 #}
 {% macro vip_month_steps() -%}
@@ -11,7 +11,7 @@
         {{ return(1) }}
     {%- endif -%}
     {%- if model.resource_type == 'unit_test' -%}
-        {{ return(var('vip_unit_test_steps', 8)) }}
+        {{ return(var('vip_unit_test_steps', 12)) }}
     {%- endif -%}
     {%- set query -%}
         select count(*) from {{ ref('int_periods') }}
