@@ -32,11 +32,16 @@
     end
 {%- endmacro %}
 
-{# score = weight × 100 × min(completion, cap); empty when the completion is. #}
-{% macro kpi_score(completion, weight, cap) -%}
+{#
+  score = weight × 100 × min(max(completion, floor), cap); empty when the completion is.
+  The floor (seed, 0) keeps a negative completion (a contribution below zero) from
+  scoring below 0.
+#}
+{% macro kpi_score(completion, weight, cap, floor) -%}
     case
         when {{ completion }} is null then null
         when {{ completion }} > {{ cap }} then {{ weight }} * 100 * {{ cap }}
+        when {{ completion }} < {{ floor }} then {{ weight }} * 100 * {{ floor }}
         else {{ weight }} * 100 * {{ completion }}
     end
 {%- endmacro %}
@@ -57,4 +62,25 @@
    total in CNY with 10 decimals of a ratio. #}
 {% macro kpi_number_type() -%}
     decimal(38, 10)
+{%- endmacro %}
+
+{#
+  The months a KPI model computes in this run (int_periods rows): the months the run's
+  window touches (open_end: and every later month, for models whose month depends on
+  earlier months: VIP tiers chained month to month, contacts falling due months later),
+  plus the finished months whose contribution inputs the window's data restates (a late
+  fee reversal, a CRM fee supplement entered or corrected for an earlier period:
+  contribution_periods, macros/contribution.sql), recomputed whole. Models using it are
+  keyed unique_key='period_start' under replace_window, so the months they emit replace
+  those months.
+#}
+{% macro kpi_periods(restated_by=['fee_reversals', 'fee_supplements'], open_end=false) -%}
+    select *
+    from {{ ref('int_periods') }}
+    where period in (
+        select period from ({{ contribution_periods(restated_by) }}) as touched
+    )
+    {%- if open_end %}
+        or period_start >= {{ month_window_start() }}
+    {%- endif %}
 {%- endmacro %}

@@ -12,20 +12,26 @@
     incremental_strategy='replace_window',
     window_column='period_start',
     window_grain='month',
+    unique_key='period_start',
     on_schema_change='fail',
     tags=['monthly'],
 ) }}
 
-with contributions as (
+-- the months int_account_contributions_monthly recomputes in this run
+with periods as (
+    {{ kpi_periods(['fee_reversals']) }}
+),
+
+contributions as (
     select account_key, period, period_start, contribution
     from {{ ref('int_account_contributions_monthly') }}
-    where {{ in_month_window('period_start') }}
+    where period in (select period from periods)
 ),
 
 shares as (
     select account_key, manager_id, period, share_days, days
     from {{ ref('int_credited_balances_monthly') }}
-    where manager_id is not null and {{ in_month_window('period_start') }}
+    where manager_id is not null and period in (select period from periods)
 ),
 
 managers as (

@@ -11,13 +11,14 @@
     incremental_strategy='replace_window',
     window_column='period_start',
     window_grain='month',
+    unique_key='period_start',
     on_schema_change='fail',
     tags=['monthly'],
 ) }}
 
+-- the window's months, and months of fees a reversal in the window cancels
 with periods as (
-    select * from {{ ref('int_periods') }}
-    where {{ in_month_window('period_start') }}
+    {{ kpi_periods(['fee_reversals']) }}
 ),
 
 fees as (
@@ -49,7 +50,8 @@ managers as (
         s.manager_id,
         f.period,
         f.period_start,
-        cast(sum(f.amount_cny * s.share_pct / 100) as {{ kpi_number_type() }}) as credited_fee_income_cny
+        -- exact decimal sum, one division: the result does not depend on the order of rows
+        cast(sum(f.amount_cny * s.share_pct) / 100 as {{ kpi_number_type() }}) as credited_fee_income_cny
     from fees as f
     inner join {{ ref('fct_credit_share') }} as s
         on s.account_key = f.account_key

@@ -18,13 +18,15 @@
     incremental_strategy='replace_window',
     window_column='period_start',
     window_grain='month',
+    window_open_end=true,
+    unique_key='period_start',
     on_schema_change='fail',
     tags=['monthly'],
 ) }}
 
+-- open end: a contact falls due up to months later
 with periods as (
-    select * from {{ ref('int_periods') }}
-    where {{ in_month_window('period_start') }}
+    {{ kpi_periods(open_end=true) }}
 ),
 
 all_periods as (

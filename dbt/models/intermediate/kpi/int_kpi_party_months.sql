@@ -15,6 +15,8 @@
     incremental_strategy='replace_window',
     window_column='period_start',
     window_grain='month',
+    window_open_end=true,
+    unique_key='period_start',
     on_schema_change='fail',
     tags=['monthly'],
 ) }}
@@ -26,8 +28,8 @@ with periods as (
             when is_finished then period
             else {{ period_of(dbt.dateadd('month', -1, 'period_start')) }}
         end as tier_period
-    from {{ ref('int_periods') }}
-    where {{ in_month_window('period_start') }}
+    -- open end: a restated month re-chains every later month's tier (mart_vip_tier)
+    from ({{ kpi_periods(open_end=true) }}) as touched
 ),
 
 first_accounts as (
@@ -59,8 +61,8 @@ select
     coalesce(f.first_open_date >= p.period_start and f.first_open_date < p.next_period_start, false)
         as is_new_customer,
     m.category_count,
-    coalesce(c.fee_income_supplement, 0) as fee_income_supplement,
-    coalesce(c.contribution, 0) as customer_contribution
+    cast(coalesce(c.fee_income_supplement, 0) as {{ kpi_number_type() }}) as fee_income_supplement,
+    cast(coalesce(c.contribution, 0) as {{ kpi_number_type() }}) as customer_contribution
 from {{ ref('int_party_months') }} as m
 inner join periods as p on p.period = m.period
 cross join lowest_tier as l

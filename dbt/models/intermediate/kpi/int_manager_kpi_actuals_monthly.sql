@@ -26,13 +26,14 @@
     incremental_strategy='replace_window',
     window_column='period_start',
     window_grain='month',
+    window_open_end=true,
+    unique_key='period_start',
     on_schema_change='fail',
     tags=['monthly'],
 ) }}
 
 with periods as (
-    select * from {{ ref('int_periods') }}
-    where {{ in_month_window('period_start') }}
+    {{ kpi_periods(open_end=true) }}
 ),
 
 params as (
@@ -41,16 +42,19 @@ params as (
     where parameter = 'npl_min_five_class'
 ),
 
+-- amounts are cast to decimal before they are summed: decimal sums are exact, so the
+-- result does not depend on the order rows come in (double sums would, in the last bits)
 balances as (
     select
         c.manager_id,
         c.period,
         c.period_start,
-        sum(case when a.is_aum then c.credited_adb_cny else 0 end) as aum_adb,
-        sum(case when a.is_loan then c.credited_adb_cny else 0 end) as loan_adb,
-        sum(case when a.is_loan then c.credited_eom_balance_cny else 0 end) as eom_loan,
+        sum(case when a.is_aum then cast(c.credited_adb_cny as {{ kpi_number_type() }}) else 0 end) as aum_adb,
+        sum(case when a.is_loan then cast(c.credited_adb_cny as {{ kpi_number_type() }}) else 0 end) as loan_adb,
+        sum(case when a.is_loan then cast(c.credited_eom_balance_cny as {{ kpi_number_type() }}) else 0 end)
+            as eom_loan,
         sum(case when a.is_loan and cast(h.five_class as integer) >= params.npl_min_five_class
-            then c.credited_eom_balance_cny else 0 end) as eom_npl
+            then cast(c.credited_eom_balance_cny as {{ kpi_number_type() }}) else 0 end) as eom_npl
     from {{ ref('int_credited_balances_monthly') }} as c
     inner join periods as p on p.period = c.period
     inner join {{ ref('dim_account') }} as a on a.account_key = c.account_key
@@ -66,14 +70,14 @@ balances as (
 fees as (
     select manager_id, period, period_start, sum(credited_fee_income_cny) as fee_income
     from {{ ref('int_credited_fees_monthly') }}
-    where manager_id is not null and {{ in_month_window('period_start') }}
+    where manager_id is not null and period in (select period from periods)
     group by manager_id, period, period_start
 ),
 
 contributions as (
     select manager_id, period, period_start, sum(credited_contribution) as contribution
     from {{ ref('int_credited_contributions_monthly') }}
-    where manager_id is not null and {{ in_month_window('period_start') }}
+    where manager_id is not null and period in (select period from periods)
     group by manager_id, period, period_start
 ),
 
@@ -89,7 +93,7 @@ parties as (
         sum(fee_income_supplement) as fee_income_supplement,
         sum(customer_contribution) as customer_contribution
     from {{ ref('int_kpi_party_months') }}
-    where main_manager_id is not null and {{ in_month_window('period_start') }}
+    where main_manager_id is not null and period in (select period from periods)
     group by main_manager_id, period, period_start
 ),
 
@@ -101,7 +105,7 @@ contacts as (
         sum(case when is_on_time then 1 else 0 end) as on_time,
         count(*) as due
     from {{ ref('int_kpi_contact_dues') }}
-    where manager_id is not null and {{ in_month_window('period_start') }}
+    where manager_id is not null and period in (select period from periods)
     group by manager_id, period, period_start
 ),
 

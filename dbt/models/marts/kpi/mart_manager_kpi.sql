@@ -16,13 +16,15 @@
     incremental_strategy='replace_window',
     window_column='period_start',
     window_grain='month',
+    window_open_end=true,
+    unique_key='period_start',
     on_schema_change='fail',
     tags=['monthly'],
 ) }}
 
+-- the months int_manager_kpi_actuals_monthly recomputes
 with periods as (
-    select * from {{ ref('int_periods') }}
-    where {{ in_month_window('period_start') }}
+    {{ kpi_periods(open_end=true) }}
 ),
 
 indicators as (
@@ -31,7 +33,7 @@ indicators as (
 
 actuals as (
     select * from {{ ref('int_manager_kpi_actuals_monthly') }}
-    where {{ in_month_window('period_start') }}
+    where period in (select period from periods)
 ),
 
 targets as (
@@ -59,6 +61,7 @@ scored as (
         i.weight,
         i.direction,
         i.cap,
+        i.floor,
         coalesce(a.numerator, 0) as numerator,
         case when i.is_ratio then coalesce(a.denominator, 0) end as denominator,
         {{ kpi_actual('coalesce(a.numerator, 0)', 'coalesce(a.denominator, 0)', 'i.is_ratio') }}
@@ -83,7 +86,9 @@ completed as (
 indicator_rows as (
     select
         *,
-        {{ kpi_score('completion', 'weight', 'cap') }} as score
+        -- decimal, so that the total (a sum) does not depend on row order
+        cast({{ kpi_score('completion', 'weight', 'cap', 'floor') }} as {{ kpi_number_type() }})
+            as score
     from completed
 ),
 

@@ -19,13 +19,15 @@
     incremental_strategy='replace_window',
     window_column='period_start',
     window_grain='month',
+    window_open_end=true,
+    unique_key='period_start',
     on_schema_change='fail',
     tags=['monthly'],
 ) }}
 
+-- the months mart_manager_kpi recomputes
 with periods as (
-    select * from {{ ref('int_periods') }}
-    where {{ in_month_window('period_start') }}
+    {{ kpi_periods(open_end=true) }}
 ),
 
 indicators as (
@@ -41,7 +43,7 @@ team_managers as (
 manager_rows as (
     select manager_id, period, indicator, numerator, denominator, target
     from {{ ref('mart_manager_kpi') }}
-    where indicator <> 'total' and {{ in_month_window('period_start') }}
+    where indicator <> 'total' and period in (select period from periods)
 ),
 
 summed as (
@@ -73,6 +75,7 @@ scored as (
         i.weight,
         i.direction,
         i.cap,
+        i.floor,
         s.manager_count,
         s.numerator,
         s.denominator,
@@ -97,7 +100,9 @@ completed as (
 indicator_rows as (
     select
         *,
-        {{ kpi_score('completion', 'weight', 'cap') }} as score
+        -- decimal, so that the total (a sum) does not depend on row order
+        cast({{ kpi_score('completion', 'weight', 'cap', 'floor') }} as {{ kpi_number_type() }})
+            as score
     from completed
 ),
 
