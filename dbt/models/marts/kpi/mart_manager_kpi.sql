@@ -41,6 +41,8 @@ targets as (
     from {{ ref('int_kpi_targets') }} as t
     inner join periods as p on p.period = t.period
     inner join indicators as i on i.indicator = t.indicator
+    -- a target of an unknown manager or indicator is left out (int_kpi_targets warns)
+    inner join {{ ref('dim_manager') }} as d on d.manager_id = t.manager_id
 ),
 
 managers as (
