@@ -5,10 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
 
-# demo scale: small enough for a laptop, large enough for every VIP tier to occur
+# demo scale: small enough for a laptop, large enough for every VIP tier to occur; four
+# finished months (June–September) so a tier can go down after three months on watch
 DEMO_CUSTOMERS ?= 10000
-DEMO_DAYS      ?= 120
-DEMO_START     ?= 2026-07-01
+DEMO_DAYS      ?= 125
+DEMO_START     ?= 2026-06-01
 
 .PHONY: setup demo docs test lint bench clean lock
 

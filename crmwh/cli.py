@@ -23,7 +23,7 @@ def _run(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         print(f"crmwh run: no landing folder {landing}: run `crmwh generate` first", file=sys.stderr)
         return 2
-    from crmwh.summary import core_summary
+    from crmwh.summary import core_summary, marts_summary
     from dagster_project.run import new_dates, run_dbt, run_ingest
     from ingest.report import audit_report
 
@@ -53,6 +53,7 @@ def _run(args: argparse.Namespace) -> int:
     passed = sum(t.passed for t in tests)
     print(f"dbt: {models} models and seeds built, {passed}/{len(tests)} tests passed")
     print(core_summary(data / "warehouse" / "crm.duckdb"))
+    print(marts_summary(data / "warehouse" / "crm.duckdb"))
     print(f"raw zone: {data / 'raw'}; warehouse: {data / 'warehouse' / 'crm.duckdb'}")
     return 0
 

@@ -24,3 +24,51 @@ def core_summary(warehouse: Path) -> str:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         counts = {name: con.execute(sql).fetchone()[0] for name, sql in COUNTS.items()}
     return "core: " + ", ".join(f"{name} {n:,}" for name, n in counts.items())
+
+
+def _money(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.2f}"
+
+
+def marts_summary(warehouse: Path) -> str:
+    """Customers per tier and tier status (latest finished month), the top contributors
+    (latest month), alert firings per rule and the managers scored: what a manager would
+    look at first."""
+    lines = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()}  # fmt: skip
+        if "mart_vip_tier" in tables:
+            period = con.execute("select max(period) from marts.mart_vip_tier").fetchone()[0]
+            tiers = con.execute(
+                "select tier, count(*) from marts.mart_vip_tier where period = ? "
+                "group by tier, tier_rank order by tier_rank", [period]).fetchall()  # fmt: skip
+            statuses = con.execute(
+                "select tier_status, count(*) from marts.mart_vip_tier group by 1 order by 1"
+            ).fetchall()
+            lines.append(f"VIP tiers {period}: " + ", ".join(f"{t} {n:,}" for t, n in tiers)
+                         + "; statuses over all months: "
+                         + ", ".join(f"{s} {n:,}" for s, n in statuses))  # fmt: skip
+        if "mart_customer_contribution" in tables:
+            period, total = con.execute(
+                "select period, sum(contribution) from marts.mart_customer_contribution "
+                "group by period order by period desc limit 1").fetchone()  # fmt: skip
+            top = con.execute(
+                "select party_id, segment, contribution from marts.mart_customer_contribution "
+                "where period = ? order by contribution desc limit 3", [period]).fetchall()  # fmt: skip
+            lines.append(f"contribution {period} (month to date) {_money(total)} CNY; top: "
+                         + ", ".join(f"{p} ({s}) {_money(c)}" for p, s, c in top))  # fmt: skip
+        if "mart_alerts" in tables:
+            alerts = con.execute(
+                "select rule_id, count(*) from marts.mart_alerts group by 1 order by 1"
+            ).fetchall()
+            lines.append("alerts: " + (", ".join(f"{r} {n:,}" for r, n in alerts) or "none"))
+        if "mart_manager_kpi" in tables:
+            period, managers, best, score = con.execute(
+                "select period, count(*) over (partition by period), manager_id, score "
+                "from marts.mart_manager_kpi where indicator = 'total' "
+                "order by period desc, score desc limit 1").fetchone()  # fmt: skip
+            lines.append(f"manager KPI {period}: {managers:,} managers scored, "
+                         f"best {best} ({score:.1f})")  # fmt: skip
+    return "\n".join(lines)

@@ -36,6 +36,14 @@ def heavy_landing(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def months_landing(tmp_path_factory) -> Path:
+    """Three months (June, July finished; August to the 9th): what monthly marts need."""
+    out = tmp_path_factory.mktemp("months")
+    generate(out, customers=800, days=70, start=dt.date(2026, 6, 1), seed=3, dirt="default")
+    return out
+
+
 def read_ok(path: Path) -> tuple[list[str], list[list[str]]]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return lines[0].split("|"), [ln.split("|") for ln in lines[1:]]

@@ -24,3 +24,12 @@
 {% macro spark__period_of(date_column) -%}
     date_format({{ date_column }}, 'yyyyMM')
 {%- endmacro %}
+
+{# Completed years between two dates (an age): the year difference, less one before the
+   birthday of that year. #}
+{% macro age_in_years(birth_date, on_date) -%}
+    (extract(year from {{ on_date }}) - extract(year from {{ birth_date }})
+        - case when extract(month from {{ on_date }}) * 100 + extract(day from {{ on_date }})
+            < extract(month from {{ birth_date }}) * 100 + extract(day from {{ birth_date }})
+            then 1 else 0 end)
+{%- endmacro %}

@@ -1,0 +1,43 @@
+{#
+  Masked forms of personal data (marts rules §7): what a BI reader may see. The clear
+  values never leave the core layer; exports may use keyed hashes instead.
+    ID number   110105********002X   first 6 (region) and last 4 kept
+    mobile      138****5678          first 3 and last 4 kept
+    name        张**                  surname kept (personal parties only)
+    address     北京市朝阳区****        first 6 characters kept
+#}
+{% macro mask_id_no(column) -%}
+    case
+        when {{ column }} is null then null
+        when length({{ column }}) > 10 then {{ dbt.concat([
+            'substr(' ~ column ~ ', 1, 6)',
+            "repeat('*', length(" ~ column ~ ") - 10)",
+            'substr(' ~ column ~ ', length(' ~ column ~ ') - 3, 4)']) }}
+        else repeat('*', length({{ column }}))
+    end
+{%- endmacro %}
+
+{% macro mask_mobile(column) -%}
+    case
+        when {{ column }} is null then null
+        when length({{ column }}) >= 7 then {{ dbt.concat([
+            'substr(' ~ column ~ ', 1, 3)', "'****'",
+            'substr(' ~ column ~ ', length(' ~ column ~ ') - 3, 4)']) }}
+        else repeat('*', length({{ column }}))
+    end
+{%- endmacro %}
+
+{% macro mask_person_name(column) -%}
+    case
+        when {{ column }} is null then null
+        else {{ dbt.concat(['substr(' ~ column ~ ', 1, 1)',
+            "repeat('*', length(" ~ column ~ ") - 1)"]) }}
+    end
+{%- endmacro %}
+
+{% macro mask_address(column) -%}
+    case
+        when {{ column }} is null then null
+        else {{ dbt.concat(['substr(' ~ column ~ ', 1, 6)', "'****'"]) }}
+    end
+{%- endmacro %}
