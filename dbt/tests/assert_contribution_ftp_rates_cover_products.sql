@@ -1,0 +1,25 @@
+-- Every FTP curve point a product uses (seed products.ftp_key) has an FTP rate on every
+-- covered day of every loaded month (seed ftp_rates): a day without one would earn no
+-- net interest income silently. Lists the curve points and months with days uncovered.
+with curve_points as (
+    select distinct ftp_key from {{ ref('products') }} where ftp_key is not null
+),
+
+covered as (
+    select
+        c.ftp_key,
+        p.period,
+        p.days,
+        coalesce(sum(
+            case when f.ftp_key is not null
+                then {{ intersection_days(['f.valid_from', 'p.covered_from'], ['f.valid_to', 'p.covered_to']) }}
+            end), 0) as days_with_rate
+    from curve_points as c
+    cross join {{ ref('int_periods') }} as p
+    left join {{ ref('ftp_rates') }} as f
+        on f.ftp_key = c.ftp_key
+        and f.valid_from < p.covered_to and f.valid_to > p.covered_from
+    group by c.ftp_key, p.period, p.days
+)
+
+select * from covered where days_with_rate <> days

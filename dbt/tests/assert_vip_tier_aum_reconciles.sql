@@ -1,0 +1,27 @@
+-- The AUM in mart_vip_tier adds up, per finished month, to the personal parties' AUM in
+-- int_party_months (parties without AUM history hold none; a month without accounts is 0),
+-- to 0.01 CNY. Fails with each month that does not.
+with periods as (
+    select period from {{ ref('int_periods') }} where is_finished
+),
+
+source_aum as (
+    select m.period, sum(m.adb_aum) as adb_aum
+    from {{ ref('int_party_months') }} as m
+    inner join periods as p on p.period = m.period
+    where m.party_kind = 'personal'
+    group by m.period
+),
+
+mart_aum as (
+    select period, sum(adb_aum) as adb_aum
+    from {{ ref('mart_vip_tier') }}
+    group by period
+)
+
+select s.period, s.adb_aum as source_adb_aum, v.adb_aum as mart_adb_aum
+from source_aum as s
+full outer join mart_aum as v on v.period = s.period
+where v.period is null
+    or s.period is null
+    or abs(s.adb_aum - v.adb_aum) > 0.01
