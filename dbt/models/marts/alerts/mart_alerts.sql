@@ -17,6 +17,8 @@
     'int_alerts_dormant',
     'int_alerts_aum_drop',
     'int_alerts_outflow_other_bank',
+    'int_alerts_vip_watch',
+    'int_alerts_contact_overdue',
 ] %}
 
 with firings as (

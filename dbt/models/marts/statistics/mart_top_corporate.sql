@@ -44,7 +44,8 @@ accounts as (
         p.period_start,
         p.as_of_date,
         m.account_key,
-        m.adb_cny,
+        m.days,
+        m.balance_days_cny,
         m.eom_balance_cny,
         h.party_id,
         h.org_id,
@@ -60,19 +61,21 @@ accounts as (
     where c.party_kind = 'corporate'
 ),
 
+-- exact decimal amounts, divided once summed (sums of doubles depend on their order):
+-- 积数 over the month's days for the ADB, balances as they are (divisor 1)
 measures as (
     select period, period_start, as_of_date, party_id, org_id,
-        'deposit_adb' as measure, adb_cny as value
+        'deposit_adb' as measure, balance_days_cny as amount, days as divisor
     from accounts
     where category = 'deposit'
     union all
     select period, period_start, as_of_date, party_id, org_id,
-        'loan_balance' as measure, cast(eom_balance_cny as double) as value
+        'loan_balance' as measure, eom_balance_cny as amount, 1 as divisor
     from accounts
     where is_loan
     union all
     select a.period, a.period_start, a.as_of_date, a.party_id, a.org_id,
-        'npl_balance' as measure, cast(a.eom_balance_cny as double) as value
+        'npl_balance' as measure, a.eom_balance_cny as amount, 1 as divisor
     from accounts as a
     cross join parameters
     where a.is_loan and cast(a.five_class as integer) >= parameters.npl_min_five_class
@@ -91,10 +94,11 @@ org_party_values as (
         a.ancestor_org_id as org_id,
         m.measure,
         m.party_id,
-        sum(m.value) as value
+        cast(sum(m.amount) as double) / m.divisor as value
     from measures as m
     inner join org_ancestors as a on a.org_id = m.org_id
-    group by m.period, m.period_start, m.as_of_date, a.ancestor_org_id, m.measure, m.party_id
+    group by m.period, m.period_start, m.as_of_date, a.ancestor_org_id, m.measure, m.party_id,
+        m.divisor
 ),
 
 ranked as (
