@@ -54,5 +54,5 @@
    not depend on row order (doubles differ in the last digit between a split run and one
    run). 10 decimals: far below the presentation's 2. #}
 {% macro contribution_number_type() -%}
-    decimal(38, 10)
+    {{ money_type() }}
 {%- endmacro %}

@@ -61,7 +61,7 @@
 {# Numbers of the KPI marts (amounts in CNY, counts, ratios): wide enough for a bank's
    total in CNY with 10 decimals of a ratio. #}
 {% macro kpi_number_type() -%}
-    decimal(38, 10)
+    {{ money_type() }}
 {%- endmacro %}
 
 {#
