@@ -53,11 +53,12 @@ def marts_summary(warehouse: Path) -> str:
         if "mart_customer_contribution" in tables:
             period, total = con.execute(
                 "select period, sum(contribution) from marts.mart_customer_contribution "
-                "group by period order by period desc limit 1").fetchone()  # fmt: skip
+                "group by period order by bool_or(is_finished) desc, period desc limit 1"
+            ).fetchone()  # the latest finished month, else the month to date
             top = con.execute(
                 "select party_id, segment, contribution from marts.mart_customer_contribution "
                 "where period = ? order by contribution desc limit 3", [period]).fetchall()  # fmt: skip
-            lines.append(f"contribution {period} (month to date) {_money(total)} CNY; top: "
+            lines.append(f"contribution {period} {_money(total)} CNY; top: "
                          + ", ".join(f"{p} ({s}) {_money(c)}" for p, s, c in top))  # fmt: skip
         if "mart_alerts" in tables:
             alerts = con.execute(
