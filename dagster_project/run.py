@@ -81,12 +81,13 @@ def run_ingest(landing: Path, data: Path, dagster_instance: dg.DagsterInstance |
 
 
 def run_dbt(data: Path, dagster_instance: dg.DagsterInstance | None = None,
-            dates: list[str] | None = None, daily_only: bool = False,
+            dates: list[str] | None = None, daily_only: bool = False, marts: bool = True,
             ) -> dg.ExecuteInProcessResult | None:  # fmt: skip
     """One in-process run of `dbt_job` (dbt build: models and their tests) whose
     incremental models replace the business dates `dates[0]..dates[-1]` (default: the
-    latest loaded date); `daily_only` builds just those and what they read. None when
-    nothing has been loaded yet."""
+    latest loaded date); `daily_only` builds just those and what they read; `marts=False`
+    stops at the core layers (the monthly group is left out). None when nothing has been
+    loaded yet."""
     os.environ["CRMWH_DATA"] = str(Path(data).resolve())
     if not dates:
         latest = latest_loaded_date(data)
@@ -96,11 +97,13 @@ def run_dbt(data: Path, dagster_instance: dg.DagsterInstance | None = None,
     from dagster_project.definitions import defs
 
     job = defs.resolve_job_def("dbt_job")
+    from dagster_project.defs.dbt import dbt_daily, dbt_inputs, dbt_tables
+
     selection = None
     if daily_only:
-        from dagster_project.defs.dbt import dbt_daily, dbt_inputs
-
         selection = [*dbt_inputs.keys, *dbt_daily.keys]
+    elif not marts:
+        selection = [*dbt_inputs.keys, *dbt_daily.keys, *dbt_tables.keys]
     return job.execute_in_process(
         instance=dagster_instance or instance(), tags=range_tags(min(dates), max(dates)),
         run_config=QUIET, raise_on_error=False, asset_selection=selection)

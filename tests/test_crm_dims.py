@@ -33,7 +33,7 @@ def _build(landing: Path, data: Path) -> None:
     instance = dg.DagsterInstance.ephemeral()
     ingested = run_ingest(landing, data, instance)
     assert ingested is not None and ingested.success
-    built = run_dbt(data, instance)
+    built = run_dbt(data, instance, marts=False)
     assert built.success
     built_models = {e.asset_key.path[-1] for e in built.get_asset_materialization_events()}
     assert MY_MODELS <= built_models

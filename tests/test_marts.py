@@ -126,6 +126,7 @@ def test_a_run_split_at_any_date_equals_one_run(months_landing, months_warehouse
         con.execute(f"attach '{months_warehouse}' as one_run (read_only)")
         for mart in MARTS:
             for a, b in (("split", "one_run"), ("one_run", "split")):
-                diff = con.execute(f"select count(*) from (select * from {a}.marts.{mart} "
-                                   f"except all select * from {b}.marts.{mart})").fetchone()[0]  # fmt: skip
+                diff = con.execute(
+                    f"select count(*) from (select * from {a}.marts.{mart} "
+                    f"except all select * from {b}.marts.{mart})").fetchone()[0]  # fmt: skip
                 assert diff == 0, f"{mart}: {diff} rows of {a} not in {b}"
