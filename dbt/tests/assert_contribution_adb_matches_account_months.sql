@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "int_account_contributions_monthly"}}}) }}
 -- The contribution rows' average daily balance agrees with int_account_months (the same
 -- fct_balance stretches over the same covered days), and no account-month with a non-zero
 -- balance is missing from int_account_contributions_monthly.

@@ -1,4 +1,4 @@
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={"dagster": {"ref": {"name": "int_account_contributions_monthly"}}}) }}
 -- Every channel of the loaded months' transactions has a unit cost (seed txn_unit_costs):
 -- a posting through an unknown or empty channel costs nothing in the contribution mart.
 select t.channel, count(*) as postings

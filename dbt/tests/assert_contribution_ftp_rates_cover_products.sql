@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "ftp_rates"}}}) }}
 -- Every FTP curve point a product uses (seed products.ftp_key) has an FTP rate on every
 -- covered day of every loaded month (seed ftp_rates): a day without one would earn no
 -- net interest income silently. Lists the curve points and months with days uncovered.

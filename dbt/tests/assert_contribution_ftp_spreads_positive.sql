@@ -1,4 +1,4 @@
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={"dagster": {"ref": {"name": "ftp_rates"}}}) }}
 -- Plausibility of the FTP curve against the customer rates of the loaded months: a deposit
 -- should pay its customer less than its FTP rate, a loan or card charge more. Lists the
 -- products, curve points and rates (account versions valid in a loaded month) with a spread

@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "dim_account_history"}}}) }}
 -- Net interest and risk cost cut balance stretches by the account's history versions (rate,
 -- class, curve point): every balance day of a loaded month must fall in a version, or its
 -- interest would be lost silently. Lists balance stretches with days no version covers.

@@ -1,4 +1,4 @@
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={"dagster": {"ref": {"name": "risk_rates"}}}) }}
 -- Every loan version of the loaded months carries a five-level class with a risk rate (seed
 -- risk_rates): a loan without one bears no risk cost in the contribution mart.
 with loaded as (

@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "mart_customer_contribution"}}}) }}
 -- mart_customer_contribution adds up, per period, to its inputs: the account rows with a
 -- party (int_account_contributions_monthly) plus the attributed CRM fee supplements
 -- (int_fee_supplements, status matched). Nothing is lost or counted twice between them.

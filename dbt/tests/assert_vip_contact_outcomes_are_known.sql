@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "vip_contact_outcomes"}}}) }}
 -- Every outcome OCRM delivers is listed in the seed vip_contact_outcomes (an unknown one
 -- would silently not count as a contact). Fails with each unknown outcome.
 select c.outcome, count(*) as contact_count

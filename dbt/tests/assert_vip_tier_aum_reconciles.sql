@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "mart_vip_tier"}}}) }}
 -- The AUM in mart_vip_tier adds up, per finished month, to the personal parties' AUM in
 -- int_party_months (parties without AUM history hold none; a month without accounts is 0),
 -- to 0.01 CNY. Fails with each month that does not.

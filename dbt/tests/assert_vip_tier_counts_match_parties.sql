@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "mart_vip_tier"}}}) }}
 -- Every finished month, mart_vip_tier holds each personal party with AUM history exactly
 -- once: its tier counts add up to the personal parties whose first month with AUM
 -- (int_party_months.adb_aum > 0) is that month or earlier. Fails with each month where

@@ -13,7 +13,9 @@
     risk_cost      loans: Σ balance × annual risk rate of the day's five-level class / 100 / 360
     contribution   nii + fee_income − operating_cost − risk_cost
   One row per account and month in which it was open, had a non-zero balance or a
-  transaction. Money in CNY (the balance's CNY value of each day), full precision (double).
+  transaction. Money in CNY (the balance's CNY value of each day) as decimal(38, 10): sums
+  are exact, so results do not depend on the order rows are added in (a run split at any
+  date equals one run to the last digit).
 
   Incremental: replaces the months the run's window touches and the months of fees a
   window reversal cancels (macro contribution_periods; unique_key period_start replaces
@@ -64,8 +66,7 @@ stretches as (
     select
         b.account_key,
         p.period,
-        -- exact decimal arithmetic up to one final division: results do not depend on the
-        -- order rows are summed in (doubles would, in the last bit)
+        -- exact decimal arithmetic up to one final division per account and month
         cast(b.balance_cny as decimal(38, 8)) as balance_cny,
         greatest(b.valid_from, p.covered_from) as stretch_from,
         least(b.valid_to, p.covered_to) as stretch_to
@@ -171,15 +172,15 @@ measures as (
         p.days,
         p.days_in_month,
         coalesce(o.days_open, 0) as days_open,
-        cast(coalesce(b.balance_days_cny, 0) as double) as balance_days_cny,
-        cast(coalesce(b.balance_days_cny, 0) as double) / p.days as adb_cny,
-        cast(coalesce(i.nii, 0) as double) as nii,
-        cast(coalesce(t.fee_income, 0) as double) as fee_income,
+        coalesce(b.balance_days_cny, 0) as balance_days_cny,
+        cast(coalesce(b.balance_days_cny, 0) / p.days as {{ contribution_number_type() }}) as adb_cny,
+        cast(coalesce(i.nii, 0) as {{ contribution_number_type() }}) as nii,
+        cast(coalesce(t.fee_income, 0) as {{ contribution_number_type() }}) as fee_income,
         coalesce(t.txn_count, 0) as txn_count,
-        cast(coalesce(u.monthly_cost_cny, 0) as double) * coalesce(o.days_open, 0) / p.days_in_month
-            as account_cost,
-        cast(coalesce(t.txn_cost, 0) as double) as txn_cost,
-        cast(coalesce(r.risk_cost, 0) as double) as risk_cost
+        cast(coalesce(u.monthly_cost_cny, 0) * coalesce(o.days_open, 0) / p.days_in_month
+            as {{ contribution_number_type() }}) as account_cost,
+        cast(coalesce(t.txn_cost, 0) as {{ contribution_number_type() }}) as txn_cost,
+        cast(coalesce(r.risk_cost, 0) as {{ contribution_number_type() }}) as risk_cost
     from account_months as m
     inner join periods as p on p.period = m.period
     left join accounts as a on a.account_key = m.account_key

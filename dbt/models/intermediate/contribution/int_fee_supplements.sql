@@ -30,7 +30,7 @@ select
     e.cust_no,
     x.party_id,
     e.fee_type,
-    cast(e.amount as double) as amount_cny,
+    cast(e.amount as {{ contribution_number_type() }}) as amount_cny,
     e.entered_by,
     e.entered_ts,
     e.biz_date,

@@ -28,7 +28,9 @@ shares as (
     select
         s.account_key,
         s.manager_id,
-        s.share_pct / 100 as share,
+        -- exact decimals throughout (sums of doubles depend on row order: a split run
+        -- would differ from one run in the last digits)
+        cast(s.share_pct / 100 as decimal(38, 8)) as share,
         p.period,
         p.period_start,
         p.days,
@@ -53,12 +55,12 @@ credited as (
         s.account_key,
         s.manager_id,
         s.period,
-        sum(b.balance_cny * s.share
+        sum(cast(b.balance_cny as decimal(38, 8)) * s.share
             * {{ overlap_days('b.valid_from', 'b.valid_to', 's.covered_from', 's.covered_to') }})
             as credited_balance_days_cny,
         coalesce(sum(case when b.valid_from <= s.as_of_date and b.valid_to > s.as_of_date
             and s.covered_from <= s.as_of_date and s.covered_to > s.as_of_date
-            then b.balance_cny * s.share end), 0) as credited_eom_balance_cny
+            then cast(b.balance_cny as decimal(38, 8)) * s.share end), 0) as credited_eom_balance_cny
     from shares as s
     inner join {{ ref('fct_balance') }} as b
         on b.account_key = s.account_key

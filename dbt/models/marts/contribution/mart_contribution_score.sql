@@ -36,7 +36,7 @@ parties as (
 factor_values as (
     {%- for factor in factors %}
     select party_id, period, period_start, segment,
-        '{{ factor }}' as factor, cast({{ factor }} as double) as factor_value
+        '{{ factor }}' as factor, {{ factor }} as factor_value
     from parties
     {%- if not loop.last %}
     union all
@@ -47,9 +47,11 @@ factor_values as (
 ranks as (
     select
         factor_values.*,
-        100 * percent_rank() over (
+        -- to an exact decimal before weighting: the score's sum then does not depend on
+        -- the order the factors are added in
+        cast(100 * percent_rank() over (
             partition by segment, period, factor order by factor_value
-        ) as factor_rank
+        ) as {{ contribution_number_type() }}) as factor_rank
     from factor_values
 ),
 
@@ -66,7 +68,7 @@ scored as (
         r.period_start,
         r.segment,
         m.model_id,
-        sum(cast(m.weight as double) * r.factor_rank) as score,
+        sum(m.weight * r.factor_rank) as score,
         count(*) as factor_count
         {%- for factor in factors %},
         max(case when r.factor = '{{ factor }}' then r.factor_rank end) as {{ factor }}_rank
@@ -80,11 +82,11 @@ select
     cast(party_id as {{ dbt.type_string() }}) as party_id,
     cast(period as {{ dbt.type_string() }}) as period,
     cast(model_id as {{ dbt.type_string() }}) as model_id,
-    cast(score as double) as score,
+    cast(score as {{ contribution_number_type() }}) as score,
     cast(segment as {{ dbt.type_string() }}) as segment,
     period_start,
     cast(factor_count as integer) as factor_count
     {%- for factor in factors %},
-    cast({{ factor }}_rank as double) as {{ factor }}_rank
+    cast({{ factor }}_rank as {{ contribution_number_type() }}) as {{ factor }}_rank
     {%- endfor %}
 from scored

@@ -1,0 +1,19 @@
+-- Contribution credited to managers plus the organisation pool equals each account's
+-- contribution per month (marts rules §5), to 1e-6 CNY.
+with credited as (
+    select account_key, period, sum(credited_contribution) as credited
+    from {{ ref('int_credited_contributions_monthly') }}
+    group by account_key, period
+)
+
+select
+    coalesce(a.account_key, c.account_key) as account_key,
+    coalesce(a.period, c.period) as period,
+    a.contribution,
+    c.credited
+from {{ ref('int_account_contributions_monthly') }} as a
+full outer join credited as c
+    on c.account_key = a.account_key and c.period = a.period
+where a.contribution is null
+    or c.credited is null
+    or abs(c.credited - a.contribution) > 0.000001
