@@ -4,7 +4,8 @@
   balance the day before and at least min_amount_cny, both in CNY. A reversed debit, or a
   reversal, is not a debit of the customer. An event rule: every such debit fires once, on
   its business date. The prior balance comes from fct_balance (0 where no stretch holds the
-  day: a debit of money credited the same day compares with 0 and fires).
+  day: a debit of money credited the same day compares with 0 and fires). On the
+  warehouse's first date the prior balance is unknown (not 0): that date is not evaluated.
 #}
 {{ config(
     materialized='incremental',
@@ -30,7 +31,10 @@ debits as (
         t.amount_cny
     from {{ ref('fct_transaction') }} as t
     cross join parameters
+    -- the day before lies in the history
+    cross join (select min(first_date) as history_from from {{ ref('int_alert_dates') }}) as h
     where {{ in_window('t.biz_date') }}
+        and t.biz_date > h.history_from
         and t.dr_cr = 'D'
         and not t.is_reversal
         and not t.is_reversed
@@ -84,9 +88,9 @@ select
     account_key,
     cast(null as {{ dbt.type_string() }}) as manager_id,
     txn_id,
-    cast(amount_cny as double) as metric_amount_cny,
-    cast(prior_balance_cny as double) as base_amount_cny,
-    ratio as metric_ratio,
+    cast(amount_cny as {{ money_type() }}) as metric_amount_cny,
+    cast(prior_balance_cny as {{ money_type() }}) as base_amount_cny,
+    cast(ratio as {{ money_type() }}) as metric_ratio,
     cast(null as integer) as metric_days,
     min_share_of_prior_balance as threshold_ratio,
     min_amount_cny as threshold_amount_cny,

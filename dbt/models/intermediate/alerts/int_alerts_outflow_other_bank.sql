@@ -160,9 +160,10 @@ select
     cast(null as {{ dbt.type_string() }}) as account_key,
     cast(null as {{ dbt.type_string() }}) as manager_id,
     cast(null as {{ dbt.type_string() }}) as txn_id,
-    cast(e.outflow_cny as double) as metric_amount_cny,
-    e.base_adb as base_amount_cny,
-    case when e.base_adb > 0 then cast(e.outflow_cny as double) / e.base_adb end as metric_ratio,
+    cast(e.outflow_cny as {{ money_type() }}) as metric_amount_cny,
+    cast(e.base_adb as {{ money_type() }}) as base_amount_cny,
+    cast(case when e.base_adb > 0 then cast(e.outflow_cny as double) / e.base_adb end
+        as {{ money_type() }}) as metric_ratio,
     cast(null as integer) as metric_days,
     parameters.min_share_of_aum as threshold_ratio,
     parameters.min_outflow_cny as threshold_amount_cny,

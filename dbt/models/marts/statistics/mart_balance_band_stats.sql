@@ -74,7 +74,7 @@ select
     b.band_order,
     count(*) as accounts,
     count(distinct b.party_id) as parties,
-    sum(b.balance_cny) as balance,
+    cast(sum(b.balance_cny) as {{ money_type() }}) as balance,
     b.period,
     b.period_start
 from banded as b

@@ -94,7 +94,7 @@ org_party_values as (
         a.ancestor_org_id as org_id,
         m.measure,
         m.party_id,
-        cast(sum(m.amount) as double) / m.divisor as value
+        cast(sum(m.amount) / m.divisor as {{ money_type() }}) as value
     from measures as m
     inner join org_ancestors as a on a.org_id = m.org_id
     group by m.period, m.period_start, m.as_of_date, a.ancestor_org_id, m.measure, m.party_id,
