@@ -3,6 +3,7 @@ and a run split at an arbitrary date equal to one run over every date."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -111,14 +112,19 @@ def test_tier_counts_equal_the_personal_parties_with_aum_history(months_warehous
 
 
 def test_a_run_split_at_any_date_equals_one_run(months_landing, months_warehouse, tmp_path):
-    """The same dates as two runs, the second starting mid-July: July is rebuilt whole,
-    the VIP tiers carry June's state, every mart equals the one-run build."""
+    """The same batches arriving in two parts, the second from mid-July, each ingested and
+    built (as `crmwh run` does): July is rebuilt whole, the VIP tiers carry June's state,
+    the alerts continue, and every mart equals the one-run build."""
     dates = _dates(months_landing)
     split = dates.index("20260720")
-    data = tmp_path / "split"
+    landing, data = tmp_path / "landing", tmp_path / "split"
+    landing.mkdir()
     instance = dg.DagsterInstance.ephemeral()
-    assert run_ingest(months_landing, data, instance).success
     for window in (dates[:split], dates[split:]):
+        for day in window:
+            for path in months_landing.glob(f"*_{day}.*"):
+                shutil.copy2(path, landing / path.name)
+        assert run_ingest(landing, data, instance).success
         built = run_dbt(data, instance, dates=[window[0], window[-1]])
         assert built.success and not _errors(built), _errors(built)
     with duckdb.connect() as con:
