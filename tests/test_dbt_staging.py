@@ -23,7 +23,9 @@ def test_staging_serves_the_current_version_of_every_batch(clean_landing, tmp_pa
     assert built.success
     staged = [e for e in built.get_asset_materialization_events() if e.asset_key.path[0] == "staging"]
     assert len(staged) == len(ENTITIES)
-    assert all(e.passed for e in built.get_asset_check_evaluations())
+    failed = [e.check_name for e in built.get_asset_check_evaluations()
+              if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+    assert not failed, failed  # warnings (e.g. an FTP point without spread) are allowed
     with duckdb.connect(str(data / "warehouse" / "crm.duckdb"), read_only=True) as con:
         for (sys, name) in ENTITIES:
             model = f"staging.stg_{sys.lower()}__{name.lower()}s"
