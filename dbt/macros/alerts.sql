@@ -113,3 +113,22 @@
         on p.piece_from < d.{{ cover_to }} and p.piece_to > d.{{ cover_from }}
     group by d.as_of_date, p.party_id, p.org_id
 {%- endmacro %}
+
+{#
+  alert_window_dates(): two CTEs for a rule model, `window_dates` (the run's loaded dates,
+  each with the loaded date before it) and `eval_dates` (those dates and the dates
+  before them: the state an entry compares with). Ends with a comma.
+#}
+{% macro alert_window_dates() -%}
+window_dates as (
+    select biz_date as as_of_date, previous_date
+    from {{ ref('int_alert_dates') }}
+    where {{ in_window('biz_date') }}
+),
+
+eval_dates as (
+    select as_of_date from window_dates
+    union
+    select previous_date as as_of_date from window_dates where previous_date is not null
+),
+{%- endmacro %}

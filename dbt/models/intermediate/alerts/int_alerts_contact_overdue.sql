@@ -20,17 +20,8 @@
     tags=['monthly'],
 ) }}
 
-with window_dates as (
-    select biz_date as as_of_date, previous_date
-    from {{ ref('int_alert_dates') }}
-    where {{ in_window('biz_date') }}
-),
-
-eval_dates as (
-    select as_of_date from window_dates
-    union
-    select previous_date as as_of_date from window_dates where previous_date is not null
-),
+-- the window's dates and the loaded date before each (the state an entry compares with)
+with {{ alert_window_dates() }}
 
 bounds as (
     select min(as_of_date) as eval_from, max(as_of_date) as eval_last from eval_dates

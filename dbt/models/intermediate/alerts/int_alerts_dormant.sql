@@ -33,18 +33,8 @@ products as (
     select product_code from {{ ref('alert_rule_products') }} where rule_id = 'DORMANT'
 ),
 
-window_dates as (
-    select biz_date as as_of_date, previous_date
-    from {{ ref('int_alert_dates') }}
-    where {{ in_window('biz_date') }}
-),
-
 -- the window's dates and the loaded date before each (the state an entry compares with)
-eval_dates as (
-    select as_of_date from window_dates
-    union
-    select previous_date as as_of_date from window_dates where previous_date is not null
-),
+{{ alert_window_dates() }}
 
 bounds as (
     select

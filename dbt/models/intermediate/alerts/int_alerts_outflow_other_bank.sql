@@ -24,17 +24,8 @@ with parameters as (
         values=['min_share_of_aum', 'min_outflow_cny']) }}
 ),
 
-window_dates as (
-    select biz_date as as_of_date, previous_date
-    from {{ ref('int_alert_dates') }}
-    where {{ in_window('biz_date') }}
-),
-
-eval_dates as (
-    select as_of_date from window_dates
-    union
-    select previous_date as as_of_date from window_dates where previous_date is not null
-),
+-- the window's dates and the loaded date before each (the state an entry compares with)
+{{ alert_window_dates() }}
 
 -- the windows of each date, where they lie wholly in the history
 dates as (
