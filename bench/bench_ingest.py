@@ -98,7 +98,7 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)
         mb = sum(f.stat().st_size for f in landing.iterdir() if f.suffix in (".dat", ".csv")) / 1e6
         t = time.perf_counter()
-        s = ingest(landing, out / "raw", out / "warehouse" / "crm.duckdb", workers=2)
+        s = ingest(landing, out / "raw", out / "warehouse" / "work.duckdb", workers=2)
         wall = time.perf_counter() - t
         rows = s.count("rows_in")
         utf8 = landing.parent / "utf8"

@@ -32,7 +32,7 @@ def _run(args: argparse.Namespace) -> int:
     result = run_ingest(landing, data, dates=dates) if dates else None
     if result is None:
         print(f"crmwh run: no new delivery in {landing} since the last run")
-    print(audit_report(data / "warehouse" / "crm.duckdb"))
+    print(audit_report(data / "warehouse" / "work.duckdb"))
     failed_checks = [
         f"{e.asset_key.to_user_string()}: {e.check_name}"
         for e in (result.get_asset_check_evaluations() if result else []) if not e.passed
@@ -52,8 +52,8 @@ def _run(args: argparse.Namespace) -> int:
     tests = built.get_asset_check_evaluations()
     passed = sum(t.passed for t in tests)
     print(f"dbt: {models} models and seeds built, {passed}/{len(tests)} tests passed")
-    print(core_summary(data / "warehouse" / "crm.duckdb"))
-    print(marts_summary(data / "warehouse" / "crm.duckdb"))
+    print(core_summary(data / "warehouse" / "work.duckdb"))
+    print(marts_summary(data / "warehouse" / "work.duckdb"))
     print(f"raw zone: {data / 'raw'}; warehouse: {data / 'warehouse' / 'crm.duckdb'}")
     return 0
 

@@ -43,7 +43,7 @@ def landed_dates(landing: Path) -> tuple[list[str], list[str]]:
 def new_dates(landing: Path, data: Path) -> list[str]:
     """Business dates of the landing folder with a delivery not yet ingested."""
     dates, outside = landed_dates(landing)
-    pending = set(pending_dates(landing, Path(data) / "warehouse" / "crm.duckdb"))
+    pending = set(pending_dates(landing, Path(data) / "warehouse" / "work.duckdb"))
     if outside:
         raise SystemExit(f"business dates {outside[0]}..{outside[-1]} are outside the "
                          "partitions: set CRMWH_FIRST_DATE / CRMWH_LAST_DATE")  # fmt: skip
@@ -51,7 +51,7 @@ def new_dates(landing: Path, data: Path) -> list[str]:
 
 
 def latest_loaded_date(data: Path) -> str | None:
-    warehouse = Path(data) / "warehouse" / "crm.duckdb"
+    warehouse = Path(data) / "warehouse" / "work.duckdb"
     if not warehouse.exists():
         return None
     with duckdb.connect(str(warehouse), read_only=True) as con:

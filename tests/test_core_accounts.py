@@ -81,7 +81,7 @@ def test_balance_and_adb_equal_a_direct_computation_from_the_files(clean_landing
     adb_sql = [compile_inline(
         f"{{{{ account_adb(\"cast('{start}' as date)\", \"cast('{end}' as date)\") }}}}",
         clean_warehouse) for start, end in windows]  # fmt: skip
-    with duckdb.connect(str(clean_warehouse / "warehouse" / "crm.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(clean_warehouse / "warehouse" / "work.duckdb"), read_only=True) as con:
         for day in days:  # every account, every day
             got = dict(con.execute(
                 "select account_key, balance from core.fct_balance "
@@ -139,8 +139,8 @@ def test_day_by_day_runs_equal_one_full_refresh(dirty_landing, tmp_path):
     assert run_dbt(full_data, instance, dates=[days[0], days[-1]], marts=False).success
 
     with duckdb.connect() as con:
-        con.execute(f"attach '{daily_data / 'warehouse' / 'crm.duckdb'}' as daily (read_only)")
-        con.execute(f"attach '{full_data / 'warehouse' / 'crm.duckdb'}' as full_run (read_only)")
+        con.execute(f"attach '{daily_data / 'warehouse' / 'work.duckdb'}' as daily (read_only)")
+        con.execute(f"attach '{full_data / 'warehouse' / 'work.duckdb'}' as full_run (read_only)")
         con.execute("use full_run")
         tables = core_tables(con)
         assert {"core.fct_balance", "core.fct_transaction", "intermediate.int_account_snapshots",

@@ -25,7 +25,7 @@ MY_MODELS = {"dim_org", "int_org_mappings", "int_org_code_changes", "dim_team", 
 
 
 def _query(data: Path, sql: str, params=None) -> pl.DataFrame:
-    with duckdb.connect(str(data / "warehouse" / "crm.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(data / "warehouse" / "work.duckdb"), read_only=True) as con:
         return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
 
 

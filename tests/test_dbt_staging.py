@@ -26,7 +26,7 @@ def test_staging_serves_the_current_version_of_every_batch(clean_landing, tmp_pa
     failed = [e.check_name for e in built.get_asset_check_evaluations()
               if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
     assert not failed, failed  # warnings (e.g. an FTP point without spread) are allowed
-    with duckdb.connect(str(data / "warehouse" / "crm.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(data / "warehouse" / "work.duckdb"), read_only=True) as con:
         for (sys, name) in ENTITIES:
             model = f"staging.stg_{sys.lower()}__{name.lower()}s"
             got = con.execute(f"select count(*) from {model}").fetchone()[0]

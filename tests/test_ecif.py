@@ -148,7 +148,7 @@ def ecif_run(request, tmp_path_factory):
     failed = [e.check_name for e in built.get_asset_check_evaluations()
               if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]  # fmt: skip
     assert failed == []
-    con = duckdb.connect(str(data / "warehouse" / "crm.duckdb"), read_only=True)
+    con = duckdb.connect(str(data / "warehouse" / "work.duckdb"), read_only=True)
     truth = landing / "_truth"
     con.execute("create temp table manifest as select * from "
                 f"read_json('{truth / 'manifest.json'}')")  # fmt: skip

@@ -26,7 +26,7 @@ def _faults(landing: Path, *kinds: str) -> list[dict]:
 
 
 def _query(data: Path, sql: str, params=None) -> pl.DataFrame:
-    with duckdb.connect(str(data / "warehouse" / "crm.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(data / "warehouse" / "work.duckdb"), read_only=True) as con:
         return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
 
 

@@ -36,7 +36,7 @@ def months_warehouse(months_landing, tmp_path_factory) -> Path:
     dates = _dates(months_landing)
     built = run_dbt(data, instance, dates=[dates[0], dates[-1]])
     assert built.success and not _errors(built), _errors(built)
-    return data / "warehouse" / "crm.duckdb"
+    return data / "warehouse" / "work.duckdb"
 
 
 def _query(warehouse: Path, sql: str) -> list[tuple]:
@@ -128,7 +128,7 @@ def test_a_run_split_at_any_date_equals_one_run(months_landing, months_warehouse
         built = run_dbt(data, instance, dates=[window[0], window[-1]])
         assert built.success and not _errors(built), _errors(built)
     with duckdb.connect() as con:
-        con.execute(f"attach '{data / 'warehouse' / 'crm.duckdb'}' as split (read_only)")
+        con.execute(f"attach '{data / 'warehouse' / 'work.duckdb'}' as split (read_only)")
         con.execute(f"attach '{months_warehouse}' as one_run (read_only)")
         for mart in MARTS:
             for a, b in (("split", "one_run"), ("one_run", "split")):

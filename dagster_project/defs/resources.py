@@ -28,4 +28,18 @@ class WarehousePaths(dg.ConfigurableResource):
 
     @property
     def warehouse(self) -> Path:
+        """The file runs write (ingest audit, every dbt schema); readers never open it."""
+        return self.data / "warehouse" / "work.duckdb"
+
+    @property
+    def published(self) -> Path:
+        """The file readers open (read-only): the checked marts, replaced in one step."""
         return self.data / "warehouse" / "crm.duckdb"
+
+    @property
+    def exports(self) -> Path:
+        return self.data / "exports"
+
+    @property
+    def docs(self) -> Path:
+        return self.data / "docs"
