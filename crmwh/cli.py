@@ -23,39 +23,56 @@ def _run(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         print(f"crmwh run: no landing folder {landing}: run `crmwh generate` first", file=sys.stderr)
         return 2
-    from crmwh.summary import core_summary, marts_summary
-    from dagster_project.run import new_dates, run_dbt, run_ingest
+    from crmwh.summary import core_summary, failed_checks, marts_summary, where_to_look
+    from dagster_project.run import run_pipeline
     from ingest.report import audit_report
 
     data = Path(args.data)
-    dates = new_dates(landing, data)
-    result = run_ingest(landing, data, dates=dates) if dates else None
-    if result is None:
+    result = run_pipeline(landing, data)
+    work = data / "warehouse" / "work.duckdb"
+    if result.ingested is None:
         print(f"crmwh run: no new delivery in {landing} since the last run")
-    print(audit_report(data / "warehouse" / "work.duckdb"))
-    failed_checks = [
-        f"{e.asset_key.to_user_string()}: {e.check_name}"
-        for e in (result.get_asset_check_evaluations() if result else []) if not e.passed
-    ]
-    if failed_checks:
-        print("quality checks failed: " + "; ".join(failed_checks), file=sys.stderr)
-    if result is not None and not result.success:
-        print(f"crmwh run: the Dagster run {result.run_id} failed", file=sys.stderr)
+    if work.exists():
+        print(audit_report(work))
+    for run in (result.ingested, result.built):
+        for line in failed_checks(run):
+            print(f"quality check failed: {line}", file=sys.stderr)
+    if result.ingested is not None and not result.ingested.success:
+        print(f"crmwh run: the ingest run {result.ingested.run_id} failed (a batch failing its "
+              "quality suite is rejected: see audit_batch); nothing was published", file=sys.stderr)
         return 1
-    built = run_dbt(data, dates=dates)
-    if built is None:
+    if result.built is None:
+        print("crmwh run: nothing to build: every loaded date is published")
         return 0
-    if not built.success:
-        print(f"crmwh run: the dbt run {built.run_id} failed", file=sys.stderr)
+    if not result.built.success:
+        print(f"crmwh run: the build run {result.built.run_id} failed; the published marts "
+              "are unchanged", file=sys.stderr)
         return 1
-    models = len({e.asset_key for e in built.get_asset_materialization_events()})
-    tests = built.get_asset_check_evaluations()
+    models = len({e.asset_key for e in result.built.get_asset_materialization_events()})
+    tests = result.built.get_asset_check_evaluations()
     passed = sum(t.passed for t in tests)
-    print(f"dbt: {models} models and seeds built, {passed}/{len(tests)} tests passed")
-    print(core_summary(data / "warehouse" / "work.duckdb"))
-    print(marts_summary(data / "warehouse" / "work.duckdb"))
-    print(f"raw zone: {data / 'raw'}; warehouse: {data / 'warehouse' / 'crm.duckdb'}")
+    print(f"build: {models} assets materialised, {passed}/{len(tests)} checks passed")
+    print(core_summary(work))
+    print(marts_summary(data / "warehouse" / "crm.duckdb"))
+    print(where_to_look(data))
     return 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    """The Dagster UI on the project's definitions and its embedded storage."""
+    import os
+
+    from dagster_project.run import instance
+
+    os.environ["CRMWH_LANDING"] = str(Path(args.landing).resolve())
+    os.environ["CRMWH_DATA"] = str(Path(args.data).resolve())
+    instance()  # DAGSTER_HOME with the project's dagster.yaml
+    dagster = Path(sys.executable).parent / "dagster"
+    cmd = [str(dagster), "dev", "-m", "dagster_project.definitions", "-h", args.host,
+           "-p", str(args.port)]  # fmt: skip
+    print("Dagster UI: http://{}:{}  (DAGSTER_HOME={})".format(args.host, args.port,
+                                                             os.environ["DAGSTER_HOME"]))
+    os.execv(cmd[0], cmd)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--data", type=Path, default=Path("data"),
                    help="where raw/, warehouse/ and exports/ go (default: data)")
     r.set_defaults(func=_run)
+
+    u = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on the project's definitions")
+    u.add_argument("--landing", type=Path, default=DEFAULT_LANDING)
+    u.add_argument("--data", type=Path, default=Path("data"))
+    u.add_argument("--host", default="127.0.0.1")
+    u.add_argument("--port", type=int, default=3000)
+    u.set_defaults(func=_ui)
 
     args = parser.parse_args(argv)
     if getattr(args, "customers", 1) < 1 or getattr(args, "days", 1) < 1:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
 COUNTS = {
@@ -73,3 +74,34 @@ def marts_summary(warehouse: Path) -> str:
             lines.append(f"manager KPI {period}: {managers:,} managers scored, "
                          f"best {best} ({score:.1f})")  # fmt: skip
     return "\n".join(lines)
+
+
+def failed_checks(result) -> list[str]:
+    """Failed `error` checks of a Dagster run, with what they observed."""
+    if result is None:
+        return []
+    out = []
+    for e in result.get_asset_check_evaluations():
+        if e.passed or e.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        failed = e.metadata.get("failed_errors")
+        detail = f" ({', '.join(failed.value)})" if failed is not None else ""
+        out.append(f"{e.asset_key.to_user_string()}: {e.check_name}{detail}")
+    return out
+
+
+def where_to_look(data: Path) -> str:
+    """The paths an analyst, a BI tool and an auditor need after a run."""
+    data = Path(data)
+    places = [
+        ("published marts (DuckDB, open read-only)", data / "warehouse" / "crm.duckdb"),
+        ("Parquet exports for BI (one folder per organisation)", data / "exports" / "orgs"),
+        ("dbt docs (make docs)", data / "docs" / "dbt" / "index.html"),
+        ("Great Expectations Data Docs", data / "docs" / "gx" / "index.html"),
+        ("lineage report", data / "docs" / "lineage.html"),
+        ("raw zone", data / "raw"),
+        ("work file (runs write it; readers never open it)", data / "warehouse" / "work.duckdb"),
+    ]
+    width = max(len(name) for name, _ in places)
+    return "\n".join(f"{name:<{width}}  {path}" + ("" if path.exists() else "  (not yet made)")
+                     for name, path in places)  # fmt: skip

@@ -1,22 +1,32 @@
-"""Run the project's Dagster job in this process (what `crmwh run` does)."""
+"""Run the project's Dagster jobs in this process (what `crmwh run` does).
+
+`run_pipeline`: under the writer lock, one ingest run over the dates with a new delivery,
+then, if it succeeded, one build run over the dates not yet published (dbt, the marts'
+checks, publish, exports, lineage). The schedule and sensors do the same through the
+daemon (defs/schedules.py).
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from dagster_project.defs.partitions import biz_dates, range_tags
-from ingest.landing import scan
-from ingest.run import pending_dates
+from dagster_project.defs.partitions import range_tags
+from dagster_project.defs.pending import new_dates, unpublished_window
+from dagster_project.defs.resources import WarehousePaths, writer_lock
 
-# embedded SQLite storage; one run at a time touches the warehouse (pool "warehouse")
+# embedded SQLite storage; runs queue one at a time (the daemon), steps that write the
+# warehouse share the pool "warehouse" (limit 1)
 DAGSTER_YAML = """\
 telemetry:
   enabled: false
 concurrency:
+  runs:
+    max_concurrent_runs: 1
   pools:
     default_limit: 1
 """
@@ -28,30 +38,21 @@ def instance() -> dg.DagsterInstance:
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve())))
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or "max_concurrent_runs" not in config.read_text():
         config.write_text(DAGSTER_YAML)
     return dg.DagsterInstance.get()
 
 
-def landed_dates(landing: Path) -> tuple[list[str], list[str]]:
-    """Business dates with anything in the landing folder: (inside, outside) the partitions."""
-    dates = sorted({d for _, d in scan(landing)})
-    valid = set(biz_dates.get_partition_keys())
-    return [d for d in dates if d in valid], [d for d in dates if d not in valid]
-
-
-def new_dates(landing: Path, data: Path) -> list[str]:
-    """Business dates of the landing folder with a delivery not yet ingested."""
-    dates, outside = landed_dates(landing)
-    pending = set(pending_dates(landing, Path(data) / "warehouse" / "work.duckdb"))
-    if outside:
-        raise SystemExit(f"business dates {outside[0]}..{outside[-1]} are outside the "
-                         "partitions: set CRMWH_FIRST_DATE / CRMWH_LAST_DATE")  # fmt: skip
-    return [d for d in dates if d in pending]
+def _paths(data: Path, landing: Path | None = None) -> WarehousePaths:
+    """Point the definitions (and dbt) at these folders: resources read them at run time."""
+    if landing is not None:
+        os.environ["CRMWH_LANDING"] = str(Path(landing).resolve())
+    os.environ["CRMWH_DATA"] = str(Path(data).resolve())
+    return WarehousePaths()
 
 
 def latest_loaded_date(data: Path) -> str | None:
-    warehouse = Path(data) / "warehouse" / "work.duckdb"
+    warehouse = _paths(data).warehouse
     if not warehouse.exists():
         return None
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -63,47 +64,73 @@ def latest_loaded_date(data: Path) -> str | None:
 def run_ingest(landing: Path, data: Path, dagster_instance: dg.DagsterInstance | None = None,
                dates: list[str] | None = None) -> dg.ExecuteInProcessResult | None:  # fmt: skip
     """One in-process run of `ingest_job` over every business date that has arrived."""
-    os.environ["CRMWH_LANDING"] = str(Path(landing).resolve())
-    os.environ["CRMWH_DATA"] = str(Path(data).resolve())
+    paths = _paths(data, landing)
     from dagster_project.definitions import defs
 
     if dates is None:
-        dates = new_dates(landing, data)
+        dates = new_dates(paths.landing, paths.warehouse)
     if not dates:
         return None
-    job = defs.resolve_job_def("ingest_job")
-    return job.execute_in_process(
-        instance=dagster_instance or instance(),
-        tags=range_tags(dates[0], dates[-1]),
-        run_config=QUIET,
-        raise_on_error=False,
-    )
+    return defs.resolve_job_def("ingest_job").execute_in_process(
+        instance=dagster_instance or instance(), tags=range_tags(dates[0], dates[-1]),
+        run_config=QUIET, raise_on_error=False)  # fmt: skip
+
+
+def run_build(data: Path, dagster_instance: dg.DagsterInstance | None = None,
+              window: tuple[str, str] | None = None, selection=None,
+              ) -> dg.ExecuteInProcessResult | None:  # fmt: skip
+    """One in-process run of `build_job` over the dates `window` (first, last `YYYYMMDD`;
+    default: the dates loaded since the last publish). None when there is nothing to do."""
+    paths = _paths(data)
+    from dagster_project.definitions import defs
+
+    window = window or unpublished_window(paths.warehouse, paths.published)
+    if window is None:
+        return None
+    return defs.resolve_job_def("build_job").execute_in_process(
+        instance=dagster_instance or instance(), tags=range_tags(*window),
+        run_config=QUIET, raise_on_error=False, asset_selection=selection)  # fmt: skip
 
 
 def run_dbt(data: Path, dagster_instance: dg.DagsterInstance | None = None,
             dates: list[str] | None = None, daily_only: bool = False, marts: bool = True,
             ) -> dg.ExecuteInProcessResult | None:  # fmt: skip
-    """One in-process run of `dbt_job` (dbt build: models and their tests) whose
-    incremental models replace the business dates `dates[0]..dates[-1]` (default: the
-    latest loaded date); `daily_only` builds just those and what they read; `marts=False`
-    stops at the core layers (the monthly group is left out). None when nothing has been
-    loaded yet."""
-    os.environ["CRMWH_DATA"] = str(Path(data).resolve())
+    """dbt only (no publish): incremental models replace the business dates
+    `dates[0]..dates[-1]` (default: the latest loaded date); `daily_only` builds just those
+    and what they read; `marts=False` stops at the core layers (the monthly group is left
+    out). None when nothing has been loaded yet."""
     if not dates:
         latest = latest_loaded_date(data)
         if latest is None:
             return None
         dates = [latest]
-    from dagster_project.definitions import defs
+    from dagster_project.defs.dbt import dbt_daily, dbt_inputs, dbt_monthly, dbt_tables
 
-    job = defs.resolve_job_def("dbt_job")
-    from dagster_project.defs.dbt import dbt_daily, dbt_inputs, dbt_tables
+    groups = [dbt_inputs, dbt_daily]
+    if not daily_only:
+        groups += [dbt_tables, *([dbt_monthly] if marts else [])]
+    return run_build(data, dagster_instance, (min(dates), max(dates)),
+                     selection=[k for g in groups for k in g.keys])  # fmt: skip
 
-    selection = None
-    if daily_only:
-        selection = [*dbt_inputs.keys, *dbt_daily.keys]
-    elif not marts:
-        selection = [*dbt_inputs.keys, *dbt_daily.keys, *dbt_tables.keys]
-    return job.execute_in_process(
-        instance=dagster_instance or instance(), tags=range_tags(min(dates), max(dates)),
-        run_config=QUIET, raise_on_error=False, asset_selection=selection)
+
+@dataclass
+class PipelineResult:
+    ingested: dg.ExecuteInProcessResult | None  # None: no new delivery
+    built: dg.ExecuteInProcessResult | None  # None: nothing to build, or the ingest failed
+
+    @property
+    def success(self) -> bool:
+        return all(r is None or r.success for r in (self.ingested, self.built))
+
+
+def run_pipeline(landing: Path, data: Path,
+                 dagster_instance: dg.DagsterInstance | None = None) -> PipelineResult:  # fmt: skip
+    """Ingest what is new, then build and publish what is unpublished, as one writer: a
+    second `crmwh run` on the same data waits for this one (the writer lock)."""
+    paths = _paths(data, landing)
+    dagster_instance = dagster_instance or instance()
+    with writer_lock(paths.warehouse):
+        ingested = run_ingest(landing, data, dagster_instance)
+        if ingested is not None and not ingested.success:
+            return PipelineResult(ingested, None)
+        return PipelineResult(ingested, run_build(data, dagster_instance))

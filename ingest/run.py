@@ -333,3 +333,40 @@ def _refresh_duplicates(con, raw_root: Path, touched: set[tuple[str, str]]) -> N
 
 def _shift(d: str, days: int) -> str:
     return (to_date(d) + dt.timedelta(days=days)).strftime("%Y%m%d")
+
+
+def reject_failed_batches(warehouse: Path, raw_root: Path,
+                          failed: dict[tuple[str, str], str]) -> None:  # fmt: skip
+    """Reject whole the current batches `(sys, 'YYYYMMDD') -> reason` that failed a quality
+    suite after loading, as the contract rejects a batch failing its `.OK`: the delivery is
+    recorded `rejected` (its rows counted as rejected, its Parquet kept for the record), and
+    the version it replaced, if any, is current again. A re-delivery (a new `.OK`) is
+    ingested as usual."""
+    if not failed:
+        return
+    con = audit.connect(Path(warehouse))
+    try:
+        con.execute("begin")
+        for (sys, d), reason in sorted(failed.items()):
+            date = to_date(d)
+            (md5,) = con.execute("select ok_md5 from audit_batch where sys = ? and biz_date = ? "
+                                 "and is_current", [sys, date]).fetchone() or (None,)  # fmt: skip
+            if md5 is None:
+                continue
+            for table, extra in (("audit_batch", ", status = 'rejected', is_current = false, "
+                                                 "reason = $reason"),
+                                 ("audit_file", ", problem = $reason")):  # fmt: skip
+                con.execute(f"update {table} set rows_rejected = rows_rejected + rows_loaded, "
+                            f"rows_loaded = 0 {extra} where sys = $sys and biz_date = $date "
+                            "and ok_md5 = $md5", {"sys": sys, "date": date, "md5": md5,
+                                                  "reason": reason})  # fmt: skip
+            con.execute("""
+                update audit_batch set status = 'loaded', is_current = true
+                where sys = $sys and biz_date = $date and status = 'superseded'
+                  and version = (select max(version) from audit_batch where sys = $sys
+                                 and biz_date = $date and status = 'superseded')
+            """, {"sys": sys, "date": date})  # fmt: skip
+        con.execute("commit")
+        _refresh_duplicates(con, Path(raw_root), set(failed))
+    finally:
+        con.close()

@@ -4,6 +4,7 @@ asset checks, raw-zone sources mapped onto the ingest assets that write them."""
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project.defs.ingest import AUDIT_KEY, WAREHOUSE_POOL, raw_key
-from dagster_project.defs.partitions import DATE_FMT, biz_dates
+from dagster_project.defs.partitions import DATE_FMT, biz_dates, run_window
 from dagster_project.defs.resources import WarehousePaths
 from ingest.audit import TABLES
 from ingest.contract import ENTITIES
@@ -81,64 +82,92 @@ MONTHLY = "tag:monthly+"
 MANIFEST = ensure_manifest()
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths,
-           args: list[str]):  # fmt: skip
-    # dbt reads the raw zone and writes the warehouse named by CRMWH_DATA (absolute:
-    # dbt runs in the project folder)
+def _run_window(context: dg.AssetExecutionContext) -> tuple[str, str] | None:
+    """The run's business dates as dbt's half-open window [min_date, max_date): the range of
+    a single-run backfill (tags, or the partitions of a partitioned step); None: every date."""
+    if context.has_partition_key_range:
+        window = context.partition_time_window
+        return window.start.strftime("%Y-%m-%d"), window.end.strftime("%Y-%m-%d")
+    dates = run_window(context.run.tags)
+    if dates is None:
+        return None
+    first, last = dates
+    end = dt.datetime.strptime(last, DATE_FMT) + dt.timedelta(days=1)
+    return dt.datetime.strptime(first, DATE_FMT).strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
+    # dbt reads the raw zone and writes the warehouse named by CRMWH_DATA (absolute: dbt
+    # runs in the project folder), and the run's window from CRMWH_MIN_DATE/MAX_DATE (not
+    # --vars: new vars make dbt re-parse the whole project in every call)
     os.environ["CRMWH_DATA"] = str(paths.data)
+    window = _run_window(context)
+    for name, value in zip(("CRMWH_MIN_DATE", "CRMWH_MAX_DATE"), window or ("", "")):
+        os.environ[name] = value
     (paths.warehouse.parent / "tmp").mkdir(parents=True, exist_ok=True)
+    _remove_old_targets(context.op_def.name)
     # a test runs in the group that builds the last of its models (a relationship from
     # fct_balance to dim_account runs with dim_account, after both exist)
-    args = ["--indirect-selection", "buildable", *args]
-    yield from dbt.cli(["build", *args], context=context).stream()
+    with paths.writer_lock(context.log.warning):
+        invocation = dbt.cli(["build", "--indirect-selection", "buildable"], context=context)
+        yield from invocation.stream()
+    _keep_partial_parse(invocation.target_path)
+
+
+def _keep_partial_parse(target: Path) -> None:
+    """dagster-dbt seeds each call's own target folder with the project's partial-parse
+    file; a call whose profile differs (another CRMWH_DATA) parses in full (~13 s instead of
+    ~5 s) and keeps its result to itself. Copy it back so the next call reuses it."""
+    parsed = target / "partial_parse.msgpack"
+    if parsed.exists():
+        tmp = DBT_DIR / "target" / f".partial_parse.{os.getpid()}"
+        shutil.copyfile(parsed, tmp)
+        os.replace(tmp, DBT_DIR / "target" / "partial_parse.msgpack")
+
+
+def _remove_old_targets(group: str, keep: int = 1) -> None:
+    """dagster-dbt gives every dbt call its own target folder (manifest, compiled SQL, logs:
+    ~10 MB); keep the newest of each group for debugging, not one per run forever."""
+    old = sorted((DBT_DIR / "target").glob(f"{group}-*"), key=lambda p: p.stat().st_mtime)
+    for folder in old[:-keep] if keep else old:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
             select=f"+{DAILY}", exclude=DAILY, name="dbt_inputs",
             pool=WAREHOUSE_POOL)  # fmt: skip
 def dbt_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
-    yield from _build(context, dbt, paths, [])
+    yield from _build(context, dbt, paths)
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
             select=DAILY, name="dbt_daily", partitions_def=biz_dates,
             backfill_policy=dg.BackfillPolicy.single_run(), pool=WAREHOUSE_POOL)  # fmt: skip
 def dbt_daily(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
-    window = context.partition_time_window  # [first date, day after the last), as dbt wants
-    dates = {"min_date": window.start.strftime("%Y-%m-%d"),
-             "max_date": window.end.strftime("%Y-%m-%d")}  # fmt: skip
-    yield from _build(context, dbt, paths, ["--vars", json.dumps(dates)])
+    yield from _build(context, dbt, paths)  # the window: the run's partitions
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
             exclude=f"+{DAILY} {MONTHLY}", name="dbt_tables", pool=WAREHOUSE_POOL)  # fmt: skip
 def dbt_tables(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
-    yield from _build(context, dbt, paths, [])
-
-
-def _run_dates(context: dg.AssetExecutionContext) -> list[str]:
-    """The run's business-date window as dbt vars: the range of a single-run backfill
-    (tags), else every date (a full rebuild of the monthly models)."""
-    tags = context.run.tags
-    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
-    last = tags.get("dagster/asset_partition_range_end") or first
-    if not first:
-        return []
-    end = dt.datetime.strptime(last, DATE_FMT) + dt.timedelta(days=1)
-    dates = {"min_date": dt.datetime.strptime(first, DATE_FMT).strftime("%Y-%m-%d"),
-             "max_date": end.strftime("%Y-%m-%d")}  # fmt: skip
-    return ["--vars", json.dumps(dates)]
+    yield from _build(context, dbt, paths)
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
             select=MONTHLY, name="dbt_monthly", pool=WAREHOUSE_POOL)  # fmt: skip
 def dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
-    # unpartitioned: months are not days; the run's dates say which months to replace
-    yield from _build(context, dbt, paths, _run_dates(context))
+    # unpartitioned (months are not days): the run's date range says which months to replace
+    yield from _build(context, dbt, paths)
 
 
 dbt_models = [dbt_inputs, dbt_daily, dbt_tables, dbt_monthly]
-dbt_job = dg.define_asset_job(
-    "dbt_job", selection=dg.AssetSelection.assets(*dbt_models),
-    description="Build and test the dbt models over a range of business dates.",
-)  # fmt: skip
+
+
+def _mart_names() -> list[str]:
+    nodes = json.loads(MANIFEST.read_text())["nodes"].values()
+    return sorted(n["name"] for n in nodes
+                  if n["resource_type"] == "model" and n["fqn"][1] == "marts")  # fmt: skip
+
+
+# the analysts' tables (dbt/models/marts): what is checked, published and exported
+MART_KEYS = [dg.AssetKey(["marts", name]) for name in _mart_names()]

@@ -14,10 +14,10 @@ from collections import defaultdict
 import dagster as dg
 
 from dagster_project.defs.partitions import biz_dates
-from dagster_project.defs.quality import check_raw_entity
+from dagster_project.defs.quality import check_raw_entity, failing_dates
 from dagster_project.defs.resources import WarehousePaths
 from ingest.contract import ENTITIES, SYSTEMS, Entity, entities_of
-from ingest.run import IngestSummary, ingest
+from ingest.run import IngestSummary, ingest, reject_failed_batches
 
 WAREHOUSE_POOL = "warehouse"  # one writer on the DuckDB file at a time
 
@@ -98,6 +98,11 @@ def _dates(context: dg.AssetExecutionContext) -> list[str]:
     pool=WAREHOUSE_POOL,
 )
 def ingest_batches(context: dg.AssetExecutionContext, paths: WarehousePaths):
+    with paths.writer_lock(context.log.warning):
+        yield from _ingest(context, paths)
+
+
+def _ingest(context: dg.AssetExecutionContext, paths: WarehousePaths):
     dates = _dates(context)
     systems = sorted(_sys_by_key[k] for k in context.selected_asset_keys if k in _sys_by_key)
     summary = ingest(paths.landing, paths.raw, paths.warehouse, dates=dates, systems=systems,
@@ -110,10 +115,22 @@ def ingest_batches(context: dg.AssetExecutionContext, paths: WarehousePaths):
         yield dg.MaterializeResult(asset_key=raw_key(sys), metadata=per_system[sys])
     if AUDIT_KEY in context.selected_asset_keys:
         yield dg.MaterializeResult(asset_key=AUDIT_KEY, metadata=_audit_metadata(summary))
+    # every result first: the batches failing a suite are rejected before any is reported
+    results, rejected = [], {}
     for sys in changed:
         for e in entities_of(sys):
             if dg.AssetCheckKey(raw_key(sys), check_name(e)) in context.selected_asset_check_keys:
-                yield check_raw_entity(paths, e, dates, raw_key(sys), check_name(e))
+                result = check_raw_entity(paths, e, dates, raw_key(sys), check_name(e))
+                if not result.passed:  # the batches failing it are rejected whole
+                    for d, failed in failing_dates(paths, e, dates).items():
+                        why = f"quality: {e.name} failed {', '.join(failed)}"
+                        rejected[(sys, d)] = "; ".join(filter(None, [rejected.get((sys, d)), why]))
+                results.append(result)
+    if rejected:
+        reject_failed_batches(paths.warehouse, paths.raw, rejected)
+        context.log.error("batches rejected by their quality suites: " + "; ".join(
+            f"{s} {d}: {why}" for (s, d), why in sorted(rejected.items())))  # fmt: skip
+    yield from results
 
 
 def _system_metadata(summary: IngestSummary) -> dict[str, dict]:

@@ -28,3 +28,11 @@ def range_tags(first: str, last: str) -> dict[str, str]:
         "dagster/asset_partition_range_start": first,
         "dagster/asset_partition_range_end": last,
     }
+
+
+def run_window(tags: dict[str, str]) -> tuple[str, str] | None:
+    """A run's business dates (`YYYYMMDD`, first and last) from its tags: the range of a
+    single-run backfill, or one partition; None for a run over every date."""
+    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
+    last = tags.get("dagster/asset_partition_range_end") or first
+    return (first, last) if first else None

@@ -67,3 +67,16 @@ def check_raw_entity(paths: WarehousePaths, entity: Entity, dates: list[str],
             "observed": dg.MetadataValue.json(meta["results"]),
         },
     )
+
+
+def failing_dates(paths: WarehousePaths, entity: Entity, dates: list[str]) -> dict[str, list[str]]:
+    """After a failed suite over many dates: the dates whose own batch fails it, with the
+    names of the failed `error` expectations (one validation per date: only on failure)."""
+    out = {}
+    for d in dates:
+        frame = raw_rows(paths, entity, [d])
+        if frame.height:
+            passed, meta = summarise(validate(entity, frame))
+            if not passed:
+                out[d] = sorted(meta["failed_errors"])
+    return out

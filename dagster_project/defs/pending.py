@@ -1,0 +1,59 @@
+"""What is left to do: business dates with a delivery not yet ingested, and the dates
+loaded since the marts were last published (what a build has to recompute).
+
+Both the command line (`crmwh run`) and the schedule and sensors ask these questions, so
+a run started by hand and one started by Dagster cover the same dates.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.defs.partitions import biz_dates
+from ingest.landing import scan
+from ingest.run import pending_dates
+
+
+def landed_dates(landing: Path) -> tuple[list[str], list[str]]:
+    """Business dates with anything in the landing folder: (inside, outside) the partitions."""
+    dates = sorted({d for _, d in scan(landing)})
+    valid = set(biz_dates.get_partition_keys())
+    return [d for d in dates if d in valid], [d for d in dates if d not in valid]
+
+
+def new_dates(landing: Path, warehouse: Path) -> list[str]:
+    """Business dates of the landing folder with a delivery not yet ingested."""
+    dates, outside = landed_dates(landing)
+    if outside:
+        raise SystemExit(f"business dates {outside[0]}..{outside[-1]} are outside the "
+                         "partitions: set CRMWH_FIRST_DATE / CRMWH_LAST_DATE")  # fmt: skip
+    pending = set(pending_dates(landing, warehouse))
+    return [d for d in dates if d in pending]
+
+
+def _published_at(published: Path) -> dt.datetime | None:
+    if not published.exists():
+        return None
+    with duckdb.connect(str(published), read_only=True) as con:
+        row = con.execute("select max(published_at) from meta.published").fetchone()
+    return row[0]
+
+
+def unpublished_window(warehouse: Path, published: Path) -> tuple[str, str] | None:
+    """(first, last) `YYYYMMDD`: from the earliest date whose batches changed since the last
+    publish (loaded, restated, rejected) to the latest loaded date; every loaded date when
+    nothing was published yet; None when nothing changed. A restated or late batch of an
+    old date thus rebuilds everything after it, which is what a clean rebuild gives."""
+    if not warehouse.exists():
+        return None
+    since = _published_at(published)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        first, last = con.execute("""
+            select min(biz_date) filter (where ?::timestamp is null or processed_at > ?),
+                   max(biz_date) filter (where is_current)
+            from audit_batch where status in ('loaded', 'superseded', 'rejected')
+        """, [since, since]).fetchone()  # fmt: skip
+    if first is None or last is None:
+        return None
+    return first.strftime("%Y%m%d"), max(first, last).strftime("%Y%m%d")

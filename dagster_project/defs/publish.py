@@ -1,0 +1,133 @@
+"""Write, audit, publish: the marts dbt built in the work file are checked by Great
+Expectations (blocking asset checks: a failure stops publishing), then copied into the
+published DuckDB file in one step, exported as Parquet for BI, and traced for auditors.
+
+    marts/* (dbt, work.duckdb) --gx_suite checks--> published/warehouse (crm.duckdb)
+        --> published/exports (data/exports, masked, per organisation)
+        --> published/lineage (data/docs/lineage.md)
+
+A failed check leaves yesterday's published file and exports untouched; its observed values
+are on the check in Dagster and in the Great Expectations Data Docs (data/docs/gx).
+"""
+
+import subprocess
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.defs.dbt import DBT_DIR, MANIFEST, MART_KEYS
+from dagster_project.defs.ingest import WAREHOUSE_POOL
+from dagster_project.defs.partitions import run_window
+from dagster_project.defs.resources import WarehousePaths
+
+PUBLISHED_KEY = dg.AssetKey(["published", "warehouse"])
+EXPORTS_KEY = dg.AssetKey(["published", "exports"])
+LINEAGE_KEY = dg.AssetKey(["published", "lineage"])
+GX_CHECK = "gx_suite"
+
+
+def code_version() -> str:
+    """The git commit of the code that built the marts (`+dirty` with uncommitted changes)."""
+    repo = DBT_DIR.parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
+                             text=True, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=repo, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        from importlib.metadata import version
+
+        return f"crmwh {version('crmwh')} (not a git checkout)"
+    return sha + ("+dirty" if dirty else "")
+
+
+def _iso_window(context) -> tuple[str | None, str | None]:
+    dates = run_window(context.run.tags)
+    if dates is None:
+        return None, None
+    return tuple(f"{d[:4]}-{d[4:6]}-{d[6:]}" for d in dates)
+
+
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec(GX_CHECK, asset=key, blocking=True,
+                             description="Great Expectations suite on the mart in the work file: "
+                             "ranges, reconciliations with the layers below, distributions")
+           for key in MART_KEYS],  # fmt: skip
+    can_subset=True,
+    name="mart_suites",
+    pool=WAREHOUSE_POOL,
+)
+def mart_suites(context: dg.AssetCheckExecutionContext, paths: WarehousePaths):
+    from expectations.data_docs import build_data_docs
+    from expectations.marts import validate_marts
+
+    first, last = _iso_window(context)
+    selected = {k.asset_key.path[-1] for k in context.selected_asset_check_keys}
+    with paths.writer_lock(context.log.warning):  # reads the work file: no writer meanwhile
+        results = validate_marts(paths.warehouse, first, last, marts=sorted(selected))
+    docs = build_data_docs(paths.docs / "gx")
+    context.log.info(f"Great Expectations Data Docs: {docs}")
+    for mart, (passed, meta) in sorted(results.items()):
+        yield dg.AssetCheckResult(
+            asset_key=dg.AssetKey(["marts", mart]), check_name=GX_CHECK, passed=passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"failed_errors": dg.MetadataValue.json(meta["failed_errors"]),
+                      "failed_warnings": dg.MetadataValue.json(meta["failed_warnings"]),
+                      "observed": dg.MetadataValue.json(meta["results"]),
+                      "data_docs": dg.MetadataValue.path(str(docs))},
+        )  # fmt: skip
+
+
+@dg.asset(key=PUBLISHED_KEY, deps=MART_KEYS, group_name="publish", kinds={"duckdb"},
+          pool=WAREHOUSE_POOL,
+          description="data/warehouse/crm.duckdb, what readers open (read-only): the checked "
+          "marts (schema `marts`), data-quality tables (`quality`) and what produced them "
+          "(`meta`), written beside and swapped in with one rename.")  # fmt: skip
+def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths):
+    from marts.publish import publish
+
+    first, last = _iso_window(context)
+    with paths.writer_lock(context.log.warning):
+        result = publish(paths.warehouse, paths.published, run_id=context.run.run_id,
+                         code_version=code_version(), min_date=first, max_date=last)  # fmt: skip
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(paths.published)),
+        "tables": len(result.tables),
+        "rows": dg.MetadataValue.json(result.tables),
+        "seconds": round(result.seconds, 2),
+    })  # fmt: skip
+
+
+@dg.asset(key=EXPORTS_KEY, deps=[PUBLISHED_KEY], group_name="publish", kinds={"parquet"},
+          pool=WAREHOUSE_POOL,
+          description="data/exports: one Parquet dataset per mart, partitioned by period or "
+          "date, in one folder per organisation nested along the organisation tree (a "
+          "branch is given its folder: exactly its subtree); identity masked or keyed "
+          "hashes (HMAC, key from CRMWH_EXPORT_KEY); a new version swapped in atomically.")  # fmt: skip
+def exports(context: dg.AssetExecutionContext, paths: WarehousePaths):
+    from marts.exports import export_marts
+    from marts.masking import export_key
+
+    with paths.writer_lock(context.log.warning):  # reads the work file for keyed hashes
+        result = export_marts(paths.published, paths.warehouse, paths.exports,
+                              export_key(paths.data), run_id=context.run.run_id)  # fmt: skip
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(paths.exports)),
+        "files": result.files,
+        "rows": dg.MetadataValue.json(result.rows),
+        "seconds": round(result.seconds, 2),
+    })  # fmt: skip
+
+
+@dg.asset(key=LINEAGE_KEY, deps=[PUBLISHED_KEY], group_name="publish", kinds={"markdown"},
+          description="data/docs/lineage.md (+ .html, .json): every published mart column "
+          "traced to its source files and fields, with the run, code version and batch "
+          "versions behind the published marts.")  # fmt: skip
+def lineage(context: dg.AssetExecutionContext, paths: WarehousePaths):
+    from marts.lineage import lineage_report
+
+    report = lineage_report(Path(MANIFEST), paths.published, paths.docs)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(report))})
+
+
+publish_assets = [published_warehouse, exports, lineage]

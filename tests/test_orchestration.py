@@ -1,0 +1,253 @@
+"""The pipeline run unattended: daily runs as the schedule makes them, with a late batch,
+restatements and a batch that fails its quality suite. After each run the published marts
+equal a clean rebuild of the landing folder as it stands (or are untouched, where a check
+failed); readers keep reading while a run writes; no export carries a clear identity."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pyarrow.dataset as ds
+import pytest
+
+from dagster_project.run import run_pipeline
+from ingest.synth.generate import generate
+
+START = dt.date(2026, 6, 24)  # a week of June, then July: restated June dates change July's tiers
+FIRST_DAYS = 8
+CUSTOMERS = 300
+SEED = 21
+BROKEN_DAY = 11  # the day whose CRM batch fails its quality suite (a manager status off the code set)
+
+
+def _generate(landing: Path, days: int) -> None:
+    generate(landing, customers=CUSTOMERS, days=days, start=START, seed=SEED, dirt="heavy")
+
+
+def _day(n: int) -> str:
+    return (START + dt.timedelta(days=n - 1)).strftime("%Y%m%d")
+
+
+def _break_crm_batch(landing: Path, day: str) -> None:
+    """One manager's status set to a value outside the code set, the `.OK` md5 updated:
+    the delivery passes its `.OK` check and fails the quality suite."""
+    path = landing / f"CRM_MANAGER_{day}.csv"
+    text = path.read_text(encoding="utf-8")
+    assert ",active\n" in text
+    path.write_text(text.replace(",active\n", ",on_strike\n", 1), encoding="utf-8")
+    _rewrite_ok(landing, "CRM", day)
+
+
+def _rewrite_ok(landing: Path, sys_: str, day: str, version: int | None = None) -> None:
+    ok = landing / f"{sys_}_{day}.OK"
+    head, *lines = ok.read_text(encoding="utf-8").splitlines()
+    if version is not None:
+        parts = head.split("|")
+        parts[3] = str(version)
+        head = "|".join(parts)
+    fixed = []
+    for line in lines:
+        name, count, total, _ = line.split("|")
+        fixed.append(f"{name}|{count}|{total}|{hashlib.md5((landing / name).read_bytes()).hexdigest()}")
+    ok.write_text("\n".join([head, *fixed]) + "\n", encoding="utf-8")
+
+
+def _run(landing: Path, data: Path):
+    result = run_pipeline(landing, data, dg.DagsterInstance.ephemeral())
+    return result
+
+
+def _published(data: Path) -> Path:
+    return data / "warehouse" / "crm.duckdb"
+
+
+def _clean_rebuild(landing: Path, tmp: Path) -> Path:
+    """The landing folder as it stands, copied and run once on empty data."""
+    copy, data = tmp / "landing", tmp / "data"
+    shutil.copytree(landing, copy)
+    result = _run(copy, data)
+    assert result.success
+    return _published(data)
+
+
+def _differences(a: Path, b: Path) -> dict[str, int]:
+    """Rows of each published mart in one file and not the other (both ways)."""
+    out = {}
+    with duckdb.connect() as con:
+        con.execute(f"attach '{a}' as a (read_only)")
+        con.execute(f"attach '{b}' as b (read_only)")
+        marts = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'a' "
+            "and schema_name = 'marts' order by 1").fetchall()]  # fmt: skip
+        assert len(marts) >= 10
+        for m in marts:
+            out[m] = con.execute(f"""
+                select (select count(*) from (from a.marts.{m} except all from b.marts.{m}))
+                     + (select count(*) from (from b.marts.{m} except all from a.marts.{m}))
+            """).fetchone()[0]  # fmt: skip
+    return {m: n for m, n in out.items() if n}
+
+
+def _meta(published: Path) -> tuple:
+    with duckdb.connect(str(published), read_only=True) as con:
+        return con.execute("select run_id, min_date, max_date from meta.published").fetchone()
+
+
+@pytest.fixture(scope="module")
+def daily(tmp_path_factory):
+    """Runs day by day as the schedule would make them; each step's state is checked in
+    the test functions below (in order)."""
+    root = tmp_path_factory.mktemp("daily")
+    landing, data = root / "landing", root / "data"
+    return {"root": root, "landing": landing, "data": data, "steps": {}}
+
+
+def test_daily_runs_equal_a_clean_rebuild(daily, tmp_path):
+    landing, data = daily["landing"], daily["data"]
+    for days in range(FIRST_DAYS, BROKEN_DAY):
+        _generate(landing, days)
+        result = _run(landing, data)
+        assert result.success, f"day {days}"
+        assert result.built is not None
+        window = _meta(_published(data))[1:]
+        daily["steps"][days] = window
+    # the runs covered more than their own day at least once: a late or restated batch
+    # of an earlier date made the window start before the newest date
+    newest = {d: w for d, w in daily["steps"].items() if d > FIRST_DAYS}
+    assert any(w[0] < w[1] for w in newest.values()), newest
+    with duckdb.connect(str(data / "warehouse" / "work.duckdb"), read_only=True) as con:
+        late, restated = con.execute("""
+            select count(*) filter (where arrived_after is not null),
+                   count(*) filter (where version > 1 and is_current)
+            from audit_batch where status = 'loaded'
+        """).fetchone()  # fmt: skip
+    assert late >= 1 and restated >= 1
+    assert _differences(_published(data), _clean_rebuild(landing, tmp_path)) == {}
+
+
+def test_a_batch_failing_its_quality_suite_leaves_the_published_marts_untouched(daily):
+    landing, data = daily["landing"], daily["data"]
+    before = _published(data)
+    digest = hashlib.md5(before.read_bytes()).hexdigest()
+    run_before = _meta(before)[0]
+    _generate(landing, BROKEN_DAY)
+    _break_crm_batch(landing, _day(BROKEN_DAY))
+    result = _run(landing, data)
+    assert not result.success and result.built is None
+    failed = [e for e in result.ingested.get_asset_check_evaluations()
+              if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]  # fmt: skip
+    assert [e.check_name for e in failed] == ["manager_suite"]
+    observed = failed[0].metadata["failed_errors"].value
+    assert "status.in_set" in observed
+    assert hashlib.md5(_published(data).read_bytes()).hexdigest() == digest
+    assert _meta(_published(data))[0] == run_before
+    with duckdb.connect(str(data / "warehouse" / "work.duckdb"), read_only=True) as con:
+        status, reason = con.execute(
+            "select status, reason from audit_batch where sys = 'CRM' and biz_date = ? "
+            "and ok_md5 is not null order by processed_at desc limit 1",
+            [dt.datetime.strptime(_day(BROKEN_DAY), "%Y%m%d").date()]).fetchone()  # fmt: skip
+    assert status == "rejected" and reason.startswith("quality: MANAGER failed")
+
+
+def test_the_restated_batch_and_the_next_day_equal_a_clean_rebuild(daily, tmp_path):
+    landing, data = daily["landing"], daily["data"]
+    _generate(landing, BROKEN_DAY + 1)  # writes the broken day's files back as generated
+    _rewrite_ok(landing, "CRM", _day(BROKEN_DAY), version=2)  # re-delivered as version 2
+    result = _run(landing, data)
+    assert result.success
+    first, _last = _meta(_published(data))[1:]
+    assert first.strftime("%Y%m%d") <= _day(BROKEN_DAY)  # rebuilt from the rejected date
+    assert _differences(_published(data), _clean_rebuild(landing, tmp_path)) == {}
+
+
+CLEAR_ID = re.compile(r"^(\d{17}[\dX]|\d{15})$")
+CLEAR_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def test_no_export_carries_a_clear_identity(daily):
+    data = daily["data"]
+    with duckdb.connect(str(data / "warehouse" / "work.duckdb"), read_only=True) as con:
+        clear = {v for (v,) in con.execute(
+            "select id_no from core.dim_customer where id_no is not null union "
+            "select mobile from core.dim_customer where mobile is not null").fetchall()}  # fmt: skip
+    files = list((data / "exports").resolve().rglob("*.parquet"))
+    assert len(files) >= 10
+    seen = 0
+    for f in files:
+        table = ds.dataset(f).to_table()
+        for name, column in zip(table.column_names, table.columns):
+            if str(column.type) not in ("string", "large_string"):
+                continue
+            for value in column.to_pylist():
+                if value is None:
+                    continue
+                seen += 1
+                assert value not in clear, f"{f}: {name}"
+                assert not CLEAR_ID.match(value) and not CLEAR_MOBILE.match(value), f"{f}: {name}"
+    assert seen > 1000
+
+
+def _read_published(published: Path) -> tuple[str, int, int]:
+    """(run id, rows the publish recorded, rows counted now) from the published file."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        run_id, rows = con.execute("select run_id, rows from meta.published").fetchone()
+        marts = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()]
+        counted = sum(con.execute(f"select count(*) from marts.{m}").fetchone()[0] for m in marts)
+    return run_id, rows, counted
+
+
+def test_readers_keep_reading_while_runs_write_and_a_second_run_queues(daily):
+    """A `crmwh run` over a new day in a subprocess, a second one started while it runs
+    (it waits for the writer lock, then finds nothing to do), and meanwhile a reader that
+    opens the published file read-only and the exports with pyarrow again and again."""
+    landing, data = daily["landing"], daily["data"]
+    _generate(landing, BROKEN_DAY + 2)
+    env = {**os.environ, "DAGSTER_HOME": str(daily["root"] / "dagster_home")}
+    cmd = [sys.executable, "-m", "crmwh.cli", "run", "--landing", str(landing), "--data", str(data)]
+    reads, errors, runs_seen = 0, [], set()
+    stop = threading.Event()
+
+    def reader():
+        nonlocal reads
+        while not stop.is_set():
+            try:
+                run_id, recorded, counted = _read_published(_published(data))
+                assert recorded == counted, (recorded, counted)
+                exports = (data / "exports").resolve()
+                import json
+
+                manifest = json.loads((exports / "manifest.json").read_text())
+                rows = ds.dataset(exports / "orgs", format="parquet").count_rows()
+                assert rows == sum(f["rows"] for f in manifest["files"]), rows
+                runs_seen.add(run_id)
+                reads += 1
+            except Exception as e:  # noqa: BLE001 - every failure is the finding
+                errors.append(repr(e))
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(3)
+    second = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out_first, _ = first.communicate(timeout=900)
+    out_second, _ = second.communicate(timeout=900)
+    stop.set()
+    thread.join()
+    assert first.returncode == 0, out_first[-3000:]
+    assert second.returncode == 0, out_second[-3000:]
+    assert "waiting for it to finish" in out_second
+    assert errors == [] and reads >= 5
+    assert len(runs_seen) == 2  # the reader saw the old publish, then the new one
