@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,20 +179,27 @@ def _write(path: Path, table: pa.Table) -> tuple[int, str]:
     buf = pa.BufferOutputStream()
     pq.write_table(table, buf)
     data = buf.getvalue().to_pybytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True)
     with open(path, "wb") as f:
         f.write(data)
     return len(data), hashlib.sha256(data).hexdigest()
 
 
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _fsync_tree(root: Path) -> None:
-    for dirpath, _, files in os.walk(root):
-        for name in [*files, "."]:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+    """Files and folders on disk before the swap points readers at them; fsync releases
+    the GIL, so a few threads overlap the waits."""
+    paths = [os.path.join(d, n) for d, _, files in os.walk(root) for n in [*files, "."]]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(_fsync, paths))
 
 
 def _swap_link(exports: Path, target: Path) -> None:
@@ -206,11 +214,7 @@ def _swap_link(exports: Path, target: Path) -> None:
         tmp_link.unlink()
     os.symlink(os.path.relpath(target, exports.parent), tmp_link)
     os.replace(tmp_link, exports)
-    fd = os.open(exports.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync(str(exports.parent))
 
 
 def _prune(versions: Path, current: Path) -> None:
