@@ -1,0 +1,212 @@
+"""Write-audit-publish: build the whole published file beside the old one, then swap.
+
+Readers open `crm.duckdb` read-only and never see a half-written state: a run builds a new
+file (`crm.duckdb.<run_id>.tmp`) from the audited work file, checkpoints and fsyncs it, and
+`os.replace`s it onto the published name, one atomic rename. A reader holding the old file
+keeps its inode and reads the old version to the end; the next connection opens the new
+one. Any error removes the temporary file and leaves the published file untouched.
+
+Contents: schema `marts` (every table of work's `marts`, same DDL so types and NOT NULL
+contracts hold, with dbt's table and column comments), schema `quality` (audit and
+data-quality views for analysts: counts and reasons, never raw record text or a clear
+identity) and schema `meta` (which run, code and batch versions produced the marts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from marts.masking import find_clear_identity, mask_clear_identity
+
+
+@dataclass
+class PublishResult:
+    tables: dict[str, int]  # rows per published table, "schema.table"
+    path: Path
+    seconds: float
+
+
+# quality.<name>: analysts' views of the audit and data-quality tables; `w` is the work file.
+# No raw_text/raw_bytes, no clear identity (the review queue's detail is masked in Python).
+QUALITY = {
+    "audit_batch": "select * from w.main.audit_batch",
+    "audit_file": "select * from w.main.audit_file",
+    "quarantine_summary": """
+        select sys, entity, file, biz_date, version, reason, count(*)::bigint as rows,
+               sum(lines)::bigint as lines
+        from w.main.quarantine_rows
+        group by sys, entity, file, biz_date, version, reason""",
+    "duplicate_keys": """
+        select sys, entity, biz_date, count(*)::bigint as duplicate_keys
+        from w.main.duplicate_keys
+        group by sys, entity, biz_date""",
+    "reconciliation_breaks": """
+        select * from w.core.fct_balance_reconciliation
+        where is_movement_break or is_balance_after_break""",
+}
+QUALITY_COMMENTS = {
+    "audit_batch": "Every batch seen (ingest audit): system, date, version, counts, status.",
+    "audit_file": "Every file of every batch: md5 and control totals, rows in/loaded/quarantined.",
+    "quarantine_summary": "Quarantined records counted by file, date and reason (no raw text).",
+    "duplicate_keys": "Duplicate transaction/contact keys found at ingest, per system, entity "
+                      "and date (kept in the raw zone, dropped once by dbt).",
+    "customer_review_queue": "Customer records a person must review (core.customer_review_queue); "
+                             "identity numbers in detail are masked.",
+    "reconciliation_breaks": "Account-days whose transactions do not explain the balance "
+                             "(core.fct_balance_reconciliation).",
+}
+
+_DDL = """
+create schema meta;
+create table meta.published(run_id varchar, published_at timestamp,  -- UTC
+    code_version varchar,
+    min_date date, max_date date, tables integer, rows bigint);
+create table meta.published_batches(sys varchar, biz_date date, version integer,
+    ok_md5 varchar, processed_at timestamp, run_id varchar);
+"""
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _ident(s: str) -> str:
+    return '"' + s.replace('"', '""') + '"'
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    con.execute("create schema marts")
+    tables = con.execute("""
+        select table_name, sql, comment from duckdb_tables()
+        where database_name = 'w' and schema_name = 'marts' order by table_name""").fetchall()
+    rows: dict[str, int] = {}
+    for name, ddl, comment in tables:
+        # dbt's DDL, schema-qualified `marts.<name>`: the same types and NOT NULL contracts.
+        con.execute(ddl)
+        con.execute(f"insert into marts.{_ident(name)} select * from w.marts.{_ident(name)}")
+        if comment:
+            con.execute(f"comment on table marts.{_ident(name)} is {_sql_str(comment)}")
+        for col, ccomment in con.execute("""
+                select column_name, comment from duckdb_columns()
+                where database_name = 'w' and schema_name = 'marts' and table_name = ?
+                  and comment is not null and comment <> ''""", [name]).fetchall():
+            con.execute(f"comment on column marts.{_ident(name)}.{_ident(col)} "
+                        f"is {_sql_str(ccomment)}")
+        rows[f"marts.{name}"] = con.execute(f"select count(*) from marts.{_ident(name)}").fetchone()[0]
+    return rows
+
+
+def _quality(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema quality")
+    for name, sql in QUALITY.items():
+        con.execute(f"create table quality.{name} as {sql}")
+    # The review queue explains an invalid ID with the number itself: mask it.
+    con.execute("create table quality.customer_review_queue as "
+                "select * from w.core.customer_review_queue limit 0")
+    queue = con.execute("select * from w.core.customer_review_queue").fetchall()
+    cols = [d[0] for d in con.description]
+    text_cols = {c for c, t in con.execute(
+        "select column_name, data_type from duckdb_columns() where database_name = 'w' "
+        "and schema_name = 'core' and table_name = 'customer_review_queue'").fetchall()
+        if t == "VARCHAR"}
+    if queue:
+        masked = [tuple(mask_clear_identity(v) if c in text_cols else v for c, v in zip(cols, r))
+                  for r in queue]
+        con.executemany(f"insert into quality.customer_review_queue values "
+                        f"({', '.join('?' * len(cols))})", masked)
+    for name, comment in QUALITY_COMMENTS.items():
+        con.execute(f"comment on table quality.{name} is {_sql_str(comment)}")
+    # Defence in depth: no quality table may carry a clear ID or mobile.
+    for table, col in con.execute("""
+            select table_name, column_name from duckdb_columns()
+            where database_name = current_database() and schema_name = 'quality'
+              and data_type = 'VARCHAR'""").fetchall():
+        values = [v for (v,) in con.execute(
+            f"select distinct {_ident(col)} from quality.{_ident(table)}").fetchall()]
+        if find_clear_identity(values):
+            raise ValueError(f"quality.{table}.{col} would publish a clear identity number "
+                             "or mobile; publishing aborted")
+
+
+def _meta(con: duckdb.DuckDBPyConnection, run_id: str, code_version: str,
+          min_date: str | None, max_date: str | None, marts: dict[str, int]) -> None:
+    con.execute(_DDL)
+    con.execute("""
+        insert into meta.published_batches
+        select sys, biz_date, version, ok_md5, processed_at, run_id from w.main.audit_batch
+        where is_current and status = 'loaded' order by sys, biz_date""")
+    # Without an explicit window, the dates the published marts are built from.
+    con.execute("""
+        insert into meta.published
+        select ?, ?, ?,
+               coalesce(?::date, (select min(biz_date) from meta.published_batches)),
+               coalesce(?::date, (select max(biz_date) from meta.published_batches)), ?, ?""",
+                [run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None), code_version,
+                 min_date, max_date, len(marts), sum(marts.values())])
+
+
+def publish(work: Path, published: Path, run_id: str, code_version: str,
+            min_date: str | None = None, max_date: str | None = None) -> PublishResult:
+    """Build a complete new published file from `work` (opened read-only) and swap it onto
+    `published` in one `os.replace`. On any error the temporary file is removed, the error
+    re-raised, and `published` is left exactly as it was."""
+    t0 = time.perf_counter()
+    work, published = Path(work), Path(published)
+    if not work.exists():
+        raise FileNotFoundError(work)
+    published.parent.mkdir(parents=True, exist_ok=True)
+    tmp = published.with_name(f"{published.name}.{run_id}.tmp")
+    wal = tmp.with_name(tmp.name + ".wal")
+    for stale in (tmp, wal):
+        stale.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(f"attach {_sql_str(str(work))} as w (read_only)")
+            con.execute("begin")
+            marts = _copy_marts(con)
+            _quality(con)
+            _meta(con, run_id, code_version, min_date, max_date, marts)
+            # Audit the copy: every mart holds exactly work's rows.
+            for table, n in marts.items():
+                src = con.execute(f"select count(*) from w.{table}").fetchone()[0]
+                if src != n:
+                    raise RuntimeError(f"{table}: {n} rows copied, work has {src}")
+            tables = dict(marts)
+            for schema in ("quality", "meta"):
+                for (name,) in con.execute(
+                        "select table_name from duckdb_tables() where database_name = "
+                        "current_database() and schema_name = ? order by 1", [schema]).fetchall():
+                    tables[f"{schema}.{name}"] = con.execute(
+                        f"select count(*) from {schema}.{_ident(name)}").fetchone()[0]
+            con.execute("commit")
+            con.execute("detach w")
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        if wal.exists():
+            raise RuntimeError(f"{wal} left after checkpoint: the file is not self-contained")
+        _fsync(tmp)
+        os.replace(tmp, published)
+        _fsync(published.parent)  # the rename itself survives a crash
+    except BaseException:
+        for f in (tmp, wal):
+            with contextlib.suppress(OSError):
+                f.unlink()
+        raise
+    return PublishResult(tables=tables, path=published, seconds=time.perf_counter() - t0)
