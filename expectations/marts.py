@@ -160,8 +160,12 @@ def period_rows(mart: str, where: str = "true") -> str:
 
 # --- the suites -----------------------------------------------------------------------
 
-CUSTOMER_CONTRIBUTION = MartSuite("mart_customer_contribution", (
-    Frame("rows", f"""
+CUSTOMER_CONTRIBUTION = MartSuite(
+    "mart_customer_contribution",
+    (
+        Frame(
+            "rows",
+            f"""
         select c.party_id, c.period, c.segment, c.home_org_id,
                c.account_count, c.product_count, c.txn_count, c.supplement_count,
                cast(c.contribution - (c.nii + c.fee_income - c.operating_cost - c.risk_cost)
@@ -169,18 +173,24 @@ CUSTOMER_CONTRIBUTION = MartSuite("mart_customer_contribution", (
                d.party_kind as _dim_party_kind
         from marts.mart_customer_contribution c
         left join core.dim_customer d using (party_id)
-        where c.{IN_MONTHS}""", (
-        not_null("party_id"),
-        unique("party_id", "period"),
-        in_set("segment", ["personal", "corporate"]),
-        pair_equal("segment", "_dim_party_kind", "segment.is_dim_customer_kind"),
-        near_zero("_contribution_gap", "contribution.formula"),
-        *(between(c, 0, None) for c in ("account_count", "product_count", "txn_count",
-                                        "supplement_count")),
-        not_null("home_org_id", mostly=NULL_ORG_MOSTLY, name="home_org_id.null_share"),
-    )),
-    # Σ aum_adb of the mart = Σ ADB of the is_aum accounts that have a party, per month
-    Frame("periods", f"""
+        where c.{IN_MONTHS}""",
+            (
+                not_null("party_id"),
+                unique("party_id", "period"),
+                in_set("segment", ["personal", "corporate"]),
+                pair_equal("segment", "_dim_party_kind", "segment.is_dim_customer_kind"),
+                near_zero("_contribution_gap", "contribution.formula"),
+                *(
+                    between(c, 0, None)
+                    for c in ("account_count", "product_count", "txn_count", "supplement_count")
+                ),
+                not_null("home_org_id", mostly=NULL_ORG_MOSTLY, name="home_org_id.null_share"),
+            ),
+        ),
+        # Σ aum_adb of the mart = Σ ADB of the is_aum accounts that have a party, per month
+        Frame(
+            "periods",
+            f"""
         with {period_rows("mart_customer_contribution")},
         mart as (select period, sum(aum_adb) as aum
                  from marts.mart_customer_contribution group by period),
@@ -191,17 +201,24 @@ CUSTOMER_CONTRIBUTION = MartSuite("mart_customer_contribution", (
         select period, c.rows, c.rows_vs_previous,
                cast(coalesce(mart.aum, 0) - coalesce(accounts.aum, 0) as double) as _aum_adb_gap
         from accounts full join mart using (period) left join counts c using (period)
-        where {PERIOD_IN_MONTHS}""", (
-        near_zero("_aum_adb_gap", "aum_adb.reconciles_with_accounts"),
-        not_null("rows", name="period.has_rows"),
-        *rows_vs_previous(),
-    )),
-))
+        where {PERIOD_IN_MONTHS}""",
+            (
+                near_zero("_aum_adb_gap", "aum_adb.reconciles_with_accounts"),
+                not_null("rows", name="period.has_rows"),
+                *rows_vs_previous(),
+            ),
+        ),
+    ),
+)
 
 _RANKS = ("aum_adb", "deposit_adb", "loan_adb", "nii", "fee_income", "contribution", "product_count")
 
-CONTRIBUTION_SCORE = MartSuite("mart_contribution_score", (
-    Frame("rows", f"""
+CONTRIBUTION_SCORE = MartSuite(
+    "mart_contribution_score",
+    (
+        Frame(
+            "rows",
+            f"""
         select s.party_id, s.period, s.model_id, cast(s.score as double) as score, s.factor_count,
                {", ".join(f"cast(s.{f}_rank as double) as {f}_rank" for f in _RANKS)},
                {" + ".join(f"(s.{f}_rank is not null)::int" for f in _RANKS)} as _ranks_present,
@@ -210,17 +227,21 @@ CONTRIBUTION_SCORE = MartSuite("mart_contribution_score", (
                     then s.model_id end as _model_unknown
         from marts.mart_contribution_score s
         left join marts.mart_customer_contribution c using (party_id, period)
-        where s.{IN_MONTHS}""", (
-        not_null("party_id"),
-        unique("party_id", "period", "model_id"),
-        between("score", 0, 100),
-        *(between(f"{f}_rank", 0, 100) for f in _RANKS),
-        pair_equal("factor_count", "_ranks_present", "factor_count.equals_ranks_present"),
-        pair_equal("segment", "_contribution_segment", "segment.is_contribution_segment"),
-        is_null("_model_unknown", "model_id.in_seed"),
-    )),
-    # every party of mart_customer_contribution is scored in its month, and only those
-    Frame("periods", f"""
+        where s.{IN_MONTHS}""",
+            (
+                not_null("party_id"),
+                unique("party_id", "period", "model_id"),
+                between("score", 0, 100),
+                *(between(f"{f}_rank", 0, 100) for f in _RANKS),
+                pair_equal("factor_count", "_ranks_present", "factor_count.equals_ranks_present"),
+                pair_equal("segment", "_contribution_segment", "segment.is_contribution_segment"),
+                is_null("_model_unknown", "model_id.in_seed"),
+            ),
+        ),
+        # every party of mart_customer_contribution is scored in its month, and only those
+        Frame(
+            "periods",
+            f"""
         with {period_rows("mart_contribution_score")},
         scored as (select period, count(distinct party_id) as parties
                    from marts.mart_contribution_score group by period),
@@ -230,14 +251,23 @@ CONTRIBUTION_SCORE = MartSuite("mart_contribution_score", (
                coalesce(scored.parties, 0) as parties_scored,
                coalesce(contributing.parties, 0) as _parties_in_contribution
         from contributing full join scored using (period) left join counts c using (period)
-        where {PERIOD_IN_MONTHS}""", (
-        pair_equal("parties_scored", "_parties_in_contribution", "parties.scored_are_contributing"),
-        *rows_vs_previous(),
-    )),
-))
+        where {PERIOD_IN_MONTHS}""",
+            (
+                pair_equal(
+                    "parties_scored", "_parties_in_contribution", "parties.scored_are_contributing"
+                ),
+                *rows_vs_previous(),
+            ),
+        ),
+    ),
+)
 
-VIP_TIER = MartSuite("mart_vip_tier", (
-    Frame("rows", f"""
+VIP_TIER = MartSuite(
+    "mart_vip_tier",
+    (
+        Frame(
+            "rows",
+            f"""
         select t.party_id, t.period, t.tier, t.tier_status, t.tier_rank, t.watch_months, t.home_org_id,
                t.raw_tier, st.tier_rank as _seed_tier_rank,
                -- an AUM below every threshold (an overdrawn demand deposit) is the lowest tier
@@ -249,20 +279,24 @@ VIP_TIER = MartSuite("mart_vip_tier", (
         from marts.mart_vip_tier t
         left join seeds.vip_tiers st on st.tier = t.tier
         left join core.dim_customer d on d.party_id = t.party_id
-        where t.{FROM_MONTH}""", (
-        not_null("party_id"),
-        unique("party_id", "period"),
-        is_null("_tier_unknown", "tier.in_seed"),
-        in_set("tier_status", ["new", "up", "same", "watch", "down"]),
-        pair_equal("tier_rank", "_seed_tier_rank", "tier_rank.is_seed_rank"),
-        pair_equal("raw_tier", "_raw_tier_by_seed", "raw_tier.by_seed_thresholds"),
-        between("watch_months", 0, None),
-        in_set("_dim_party_kind", ["personal"]),
-        not_null("home_org_id", mostly=NULL_ORG_MOSTLY, name="home_org_id.null_share"),
-    )),
-    # per finished month: Σ adb_aum = Σ int_party_months.adb_aum of personal parties
-    # (parties never above 0 add 0); the share in tier mass is plausible
-    Frame("periods", f"""
+        where t.{FROM_MONTH}""",
+            (
+                not_null("party_id"),
+                unique("party_id", "period"),
+                is_null("_tier_unknown", "tier.in_seed"),
+                in_set("tier_status", ["new", "up", "same", "watch", "down"]),
+                pair_equal("tier_rank", "_seed_tier_rank", "tier_rank.is_seed_rank"),
+                pair_equal("raw_tier", "_raw_tier_by_seed", "raw_tier.by_seed_thresholds"),
+                between("watch_months", 0, None),
+                in_set("_dim_party_kind", ["personal"]),
+                not_null("home_org_id", mostly=NULL_ORG_MOSTLY, name="home_org_id.null_share"),
+            ),
+        ),
+        # per finished month: Σ adb_aum = Σ int_party_months.adb_aum of personal parties
+        # (parties never above 0 add 0); the share in tier mass is plausible
+        Frame(
+            "periods",
+            f"""
         with {period_rows("mart_vip_tier")},
         finished as (select period from intermediate.int_periods where is_finished),
         mart as (select period, sum(adb_aum) as aum, avg((tier = 'mass')::int) as mass_share
@@ -273,16 +307,23 @@ VIP_TIER = MartSuite("mart_vip_tier", (
                coalesce(mart.aum, 0) - coalesce(party_months.aum, 0) as _adb_aum_gap
         from finished left join mart using (period) left join party_months using (period)
         left join counts c using (period)
-        where {PERIOD_FROM_MONTH}""", (
-        near_zero("_adb_aum_gap", "adb_aum.reconciles_with_party_months"),
-        not_null("rows", name="period.has_rows"),
-        between("mass_share", *BOUNDS["mass_share"], name="tier.mass_share"),
-        *rows_vs_previous(),
-    )),
-))
+        where {PERIOD_FROM_MONTH}""",
+            (
+                near_zero("_adb_aum_gap", "adb_aum.reconciles_with_party_months"),
+                not_null("rows", name="period.has_rows"),
+                between("mass_share", *BOUNDS["mass_share"], name="tier.mass_share"),
+                *rows_vs_previous(),
+            ),
+        ),
+    ),
+)
 
-VIP_DAILY = MartSuite("mart_vip_daily", (
-    Frame("rows", """
+VIP_DAILY = MartSuite(
+    "mart_vip_daily",
+    (
+        Frame(
+            "rows",
+            """
         select v.party_id, v.tier, v.tier_rank, v.mtd_raw_tier, v.mtd_raw_tier_rank,
                v.mtd_adb_aum, v.gap_to_next_tier, v.home_org_id,
                st.tier_rank as _seed_tier_rank, sr.tier_rank as _seed_raw_tier_rank,
@@ -294,24 +335,31 @@ VIP_DAILY = MartSuite("mart_vip_daily", (
         left join seeds.vip_tiers st on st.tier = v.tier
         left join seeds.vip_tiers sr on sr.tier = v.mtd_raw_tier
         left join intermediate.int_party_months pm
-               on pm.party_id = v.party_id and pm.period = v.period""", (
-        not_null("party_id"),
-        unique("party_id"),
-        pair_equal("tier_rank", "_seed_tier_rank", "tier_rank.is_seed_rank"),
-        pair_equal("mtd_raw_tier_rank", "_seed_raw_tier_rank", "mtd_raw_tier_rank.is_seed_rank"),
-        # an overdrawn demand deposit makes AUM negative (seen on the dev data): upstream
-        # data to look at, not a broken mart
-        between("mtd_adb_aum", 0, None, severity=WARN),
-        between("gap_to_next_tier", 0, None),
-        near_zero("_mtd_adb_aum_gap", "mtd_adb_aum.reconciles_with_party_months"),
-        between("_days_before_latest", 0, 0, "as_of_date.is_latest_loaded"),
-        mean_between("_is_mass", *BOUNDS["mass_share"], name="tier.mass_share"),
-        not_null("home_org_id", mostly=NULL_ORG_MOSTLY, name="home_org_id.null_share"),
-    )),
-))
+               on pm.party_id = v.party_id and pm.period = v.period""",
+            (
+                not_null("party_id"),
+                unique("party_id"),
+                pair_equal("tier_rank", "_seed_tier_rank", "tier_rank.is_seed_rank"),
+                pair_equal("mtd_raw_tier_rank", "_seed_raw_tier_rank", "mtd_raw_tier_rank.is_seed_rank"),
+                # an overdrawn demand deposit makes AUM negative (seen on the dev data): upstream
+                # data to look at, not a broken mart
+                between("mtd_adb_aum", 0, None, severity=WARN),
+                between("gap_to_next_tier", 0, None),
+                near_zero("_mtd_adb_aum_gap", "mtd_adb_aum.reconciles_with_party_months"),
+                between("_days_before_latest", 0, 0, "as_of_date.is_latest_loaded"),
+                mean_between("_is_mass", *BOUNDS["mass_share"], name="tier.mass_share"),
+                not_null("home_org_id", mostly=NULL_ORG_MOSTLY, name="home_org_id.null_share"),
+            ),
+        ),
+    ),
+)
 
-MANAGER_KPI = MartSuite("mart_manager_kpi", (
-    Frame("rows", f"""
+MANAGER_KPI = MartSuite(
+    "mart_manager_kpi",
+    (
+        Frame(
+            "rows",
+            f"""
         select k.manager_id, k.period, k.indicator, k.org_id, k.team_id,
                -- contribution may be negative (costs above income), and so its completion
                case when k.indicator <> 'contribution'
@@ -330,46 +378,59 @@ MANAGER_KPI = MartSuite("mart_manager_kpi", (
         from marts.mart_manager_kpi k
         left join seeds.kpi_indicators i on i.indicator = k.indicator
         left join core.dim_manager m on m.manager_id = k.manager_id
-        where k.{FROM_MONTH}""", (
-        not_null("manager_id"),
-        unique("manager_id", "period", "indicator"),
-        is_null("_indicator_unknown", "indicator.in_seed"),
-        is_null("_manager_unknown", "manager_id.in_dim_manager"),
-        between("completion", 0, None, "completion.not_negative"),
-        between("score", 0, None),
-        between("_score_above_max", None, 1e-6, "score.at_most_weight_x_cap"),
-        near_zero("_total_score_gap", "total.is_sum_of_scores", 1e-6),
-        between("rank_in_team", 1, None),
-        between("rank_in_org", 1, None),
-        not_null("org_id", mostly=NULL_ORG_MOSTLY, name="org_id.null_share"),
-    )),
-    Frame("periods", f"""
+        where k.{FROM_MONTH}""",
+            (
+                not_null("manager_id"),
+                unique("manager_id", "period", "indicator"),
+                is_null("_indicator_unknown", "indicator.in_seed"),
+                is_null("_manager_unknown", "manager_id.in_dim_manager"),
+                between("completion", 0, None, "completion.not_negative"),
+                between("score", 0, None),
+                between("_score_above_max", None, 1e-6, "score.at_most_weight_x_cap"),
+                near_zero("_total_score_gap", "total.is_sum_of_scores", 1e-6),
+                between("rank_in_team", 1, None),
+                between("rank_in_org", 1, None),
+                not_null("org_id", mostly=NULL_ORG_MOSTLY, name="org_id.null_share"),
+            ),
+        ),
+        Frame(
+            "periods",
+            f"""
         with {period_rows("mart_manager_kpi")}
-        select period, rows, rows_vs_previous from counts where {PERIOD_FROM_MONTH}""", (
-        *rows_vs_previous(),
-    )),
-))
+        select period, rows, rows_vs_previous from counts where {PERIOD_FROM_MONTH}""",
+            (*rows_vs_previous(),),
+        ),
+    ),
+)
 
 # the root teams hold every manager: their numerators add up to the managers' and their
 # manager counts to the managers with a row, per month and indicator
-TEAM_KPI = MartSuite("mart_team_kpi", (
-    Frame("rows", f"""
+TEAM_KPI = MartSuite(
+    "mart_team_kpi",
+    (
+        Frame(
+            "rows",
+            f"""
         select t.team_id, t.period, t.indicator, cast(t.completion as double) as completion,
                cast(t.score as double) as score, t.rank_among_siblings, t.manager_count, t.team_level,
                t.org_id, case when d.team_id is null then t.team_id end as _team_unknown
         from marts.mart_team_kpi t left join core.dim_team d on d.team_id = t.team_id
-        where t.{FROM_MONTH}""", (
-        not_null("team_id"),
-        unique("team_id", "period", "indicator"),
-        is_null("_team_unknown", "team_id.in_dim_team"),
-        between("completion", 0, None),
-        between("score", 0, None),
-        between("rank_among_siblings", 1, None),
-        between("manager_count", 0, None),
-        between("team_level", 1, None),
-        not_null("org_id", mostly=NULL_ORG_MOSTLY, name="org_id.null_share"),
-    )),
-    Frame("indicators", f"""
+        where t.{FROM_MONTH}""",
+            (
+                not_null("team_id"),
+                unique("team_id", "period", "indicator"),
+                is_null("_team_unknown", "team_id.in_dim_team"),
+                between("completion", 0, None),
+                between("score", 0, None),
+                between("rank_among_siblings", 1, None),
+                between("manager_count", 0, None),
+                between("team_level", 1, None),
+                not_null("org_id", mostly=NULL_ORG_MOSTLY, name="org_id.null_share"),
+            ),
+        ),
+        Frame(
+            "indicators",
+            f"""
         with {period_rows("mart_team_kpi")},
         roots as (select period, indicator, sum(numerator) as numerator, sum(manager_count) as managers
                   from marts.mart_team_kpi where parent_team_id is null group by all),
@@ -381,39 +442,55 @@ TEAM_KPI = MartSuite("mart_team_kpi", (
                case when indicator = 'total' then roots.managers end as root_managers,
                case when indicator = 'total' then managers.managers end as _managers_with_rows
         from managers full join roots using (period, indicator) left join counts c using (period)
-        where indicator <> 'team_customer_contribution' and {PERIOD_FROM_MONTH}""", (
-        near_zero("_root_numerator_gap", "numerator.roots_sum_managers"),
-        pair_equal("root_managers", "_managers_with_rows", "manager_count.roots_count_managers"),
-        *rows_vs_previous(),
-    )),
-))
+        where indicator <> 'team_customer_contribution' and {PERIOD_FROM_MONTH}""",
+            (
+                near_zero("_root_numerator_gap", "numerator.roots_sum_managers"),
+                pair_equal("root_managers", "_managers_with_rows", "manager_count.roots_count_managers"),
+                *rows_vs_previous(),
+            ),
+        ),
+    ),
+)
 
-ALERTS = MartSuite("mart_alerts", (
-    Frame("rows", """
+ALERTS = MartSuite(
+    "mart_alerts",
+    (
+        Frame(
+            "rows",
+            """
         select strftime(a.as_of_date, '%Y-%m-%d') as as_of_date, a.rule_id, a.entity_id, a.txn_id,
                a.severity, a.entity_type, a.org_id, a.party_id,
                r.severity as _seed_severity, r.entity_type as _seed_entity_type,
                case when r.rule_id is null then a.rule_id end as _rule_unknown
         from marts.mart_alerts a left join seeds.alert_rules r using (rule_id)
-        where a.as_of_date between {lo} and {hi}""", (
-        not_null("rule_id"),
-        not_null("entity_id"),
-        unique("as_of_date", "rule_id", "entity_id", "txn_id"),
-        is_null("_rule_unknown", "rule_id.in_seed"),
-        pair_equal("severity", "_seed_severity", "severity.is_rule_severity"),
-        pair_equal("entity_type", "_seed_entity_type", "entity_type.is_rule_entity_type"),
-        not_null("org_id", mostly=NULL_ORG_MOSTLY, name="org_id.null_share"),
-    )),
-    Frame("dates", """
+        where a.as_of_date between {lo} and {hi}""",
+            (
+                not_null("rule_id"),
+                not_null("entity_id"),
+                unique("as_of_date", "rule_id", "entity_id", "txn_id"),
+                is_null("_rule_unknown", "rule_id.in_seed"),
+                pair_equal("severity", "_seed_severity", "severity.is_rule_severity"),
+                pair_equal("entity_type", "_seed_entity_type", "entity_type.is_rule_entity_type"),
+                not_null("org_id", mostly=NULL_ORG_MOSTLY, name="org_id.null_share"),
+            ),
+        ),
+        Frame(
+            "dates",
+            """
         select strftime(as_of_date, '%Y-%m-%d') as as_of_date, count(*) as alerts,
                count(*) / (select count(*) from core.dim_customer) as alerts_per_party
-        from marts.mart_alerts where as_of_date between {lo} and {hi} group by as_of_date""", (
-        between("alerts_per_party", 0, BOUNDS["alerts_per_party_max"], "alerts.per_party"),
-    )),
-))
+        from marts.mart_alerts where as_of_date between {lo} and {hi} group by as_of_date""",
+            (between("alerts_per_party", 0, BOUNDS["alerts_per_party_max"], "alerts.per_party"),),
+        ),
+    ),
+)
 
-TOP_CORPORATE = MartSuite("mart_top_corporate", (
-    Frame("rows", f"""
+TOP_CORPORATE = MartSuite(
+    "mart_top_corporate",
+    (
+        Frame(
+            "rows",
+            f"""
         with accounts as (
             select a.party_id, m.period, sum(m.adb_cny) as deposit_adb
             from intermediate.int_account_months m join core.dim_account a using (account_key)
@@ -431,42 +508,55 @@ TOP_CORPORATE = MartSuite("mart_top_corporate", (
         left join core.dim_customer d using (party_id)
         left join core.dim_org o using (org_id)
         left join accounts acc on acc.party_id = t.party_id and acc.period = t.period
-        where t.{IN_MONTHS}""", (
-        not_null("party_id"),
-        unique("as_of_date", "org_id", "measure", "party_id"),
-        between("rank", 1, None),
-        between("_rank_past_top_n", None, 0, "rank.within_top_n"),
-        pair_equal("rank", "_rank_by_value", "rank.is_rank_of_value"),
-        in_set("_dim_party_kind", ["corporate"]),
-        near_zero("_root_deposit_adb_gap", "deposit_adb.root_reconciles_with_accounts"),
-    )),
-    Frame("periods", f"""
+        where t.{IN_MONTHS}""",
+            (
+                not_null("party_id"),
+                unique("as_of_date", "org_id", "measure", "party_id"),
+                between("rank", 1, None),
+                between("_rank_past_top_n", None, 0, "rank.within_top_n"),
+                pair_equal("rank", "_rank_by_value", "rank.is_rank_of_value"),
+                in_set("_dim_party_kind", ["corporate"]),
+                near_zero("_root_deposit_adb_gap", "deposit_adb.root_reconciles_with_accounts"),
+            ),
+        ),
+        Frame(
+            "periods",
+            f"""
         with {period_rows("mart_top_corporate")}
-        select period, rows, rows_vs_previous from counts where {PERIOD_IN_MONTHS}""", (
-        *rows_vs_previous(),
-    )),
-))
+        select period, rows, rows_vs_previous from counts where {PERIOD_IN_MONTHS}""",
+            (*rows_vs_previous(),),
+        ),
+    ),
+)
 
-BALANCE_BAND_STATS = MartSuite("mart_balance_band_stats", (
-    Frame("rows", f"""
+BALANCE_BAND_STATS = MartSuite(
+    "mart_balance_band_stats",
+    (
+        Frame(
+            "rows",
+            f"""
         select strftime(s.as_of_date, '%Y-%m-%d') as as_of_date, s.org_id, s.category, s.band_id,
                s.accounts, s.parties,
                cast(s.balance - s.accounts * b.lower_cny as double) as _below_band,
                cast(s.accounts * b.upper_cny - s.balance as double) as _above_band,
                case when b.band_id is null then s.band_id end as _band_unknown
         from marts.mart_balance_band_stats s left join seeds.balance_bands b using (band_id)
-        where s.{IN_MONTHS}""", (
-        not_null("org_id"),
-        unique("as_of_date", "org_id", "category", "band_id"),
-        between("accounts", 1, None),
-        between("parties", 0, None),
-        is_null("_band_unknown", "band_id.in_seed"),
-        between("_below_band", 0, None, "balance.not_below_band"),
-        between("_above_band", 0, None, "balance.below_band_top", strict_min=True),
-    )),
-    # at the root organisation, per date and category: the accounts open on the date and
-    # their end-of-day balances (core.fct_balance)
-    Frame("dates", f"""
+        where s.{IN_MONTHS}""",
+            (
+                not_null("org_id"),
+                unique("as_of_date", "org_id", "category", "band_id"),
+                between("accounts", 1, None),
+                between("parties", 0, None),
+                is_null("_band_unknown", "band_id.in_seed"),
+                between("_below_band", 0, None, "balance.not_below_band"),
+                between("_above_band", 0, None, "balance.below_band_top", strict_min=True),
+            ),
+        ),
+        # at the root organisation, per date and category: the accounts open on the date and
+        # their end-of-day balances (core.fct_balance)
+        Frame(
+            "dates",
+            f"""
         with {period_rows("mart_balance_band_stats")},
         dates as (select period, as_of_date from intermediate.int_periods where {PERIOD_IN_MONTHS}),
         mart as (select s.as_of_date, s.category, sum(s.accounts) as accounts, sum(s.balance) as balance
@@ -483,16 +573,23 @@ BALANCE_BAND_STATS = MartSuite("mart_balance_band_stats", (
                coalesce(mart.accounts, 0) as accounts, coalesce(accounts.accounts, 0) as _open_accounts,
                cast(coalesce(mart.balance, 0) - coalesce(accounts.balance, 0) as double) as _balance_gap
         from accounts full join mart using (as_of_date, category)
-        join dates using (as_of_date) left join counts c using (period)""", (
-        pair_equal("accounts", "_open_accounts", "accounts.root_counts_open_accounts"),
-        near_zero("_balance_gap", "balance.root_reconciles_with_balances"),
-        *rows_vs_previous(),
-    )),
-))
+        join dates using (as_of_date) left join counts c using (period)""",
+            (
+                pair_equal("accounts", "_open_accounts", "accounts.root_counts_open_accounts"),
+                near_zero("_balance_gap", "balance.root_reconciles_with_balances"),
+                *rows_vs_previous(),
+            ),
+        ),
+    ),
+)
 
-CUSTOMER_360 = MartSuite("mart_customer_360", (
-    # one row per dim_customer party: the full join shows parties missing on either side
-    Frame("rows", """
+CUSTOMER_360 = MartSuite(
+    "mart_customer_360",
+    (
+        # one row per dim_customer party: the full join shows parties missing on either side
+        Frame(
+            "rows",
+            """
         select c.party_id, d.party_id as _dim_party_id, c.tier, c.home_org_id,
                c.open_account_count, c.product_count,
                c.product_count - c.open_account_count as _products_over_accounts,
@@ -507,19 +604,22 @@ CUSTOMER_360 = MartSuite("mart_customer_360", (
         left join seeds.vip_tiers v on v.tier = c.tier
         left join marts.mart_vip_tier t on t.party_id = c.party_id and t.period = c.tier_period
         left join marts.mart_customer_contribution cc
-               on cc.party_id = c.party_id and cc.period = c.contribution_period""", (
-        not_null("party_id", name="party_id.covers_dim_customer"),
-        not_null("_dim_party_id", name="party_id.in_dim_customer"),
-        unique("party_id"),
-        is_null("_tier_unknown", "tier.in_seed"),
-        pair_equal("tier", "_vip_tier_of_period", "tier.is_vip_tier_of_period"),
-        near_zero("_contribution_last_month_gap", "contribution_last_month.reconciles"),
-        between("open_account_count", 0, None),
-        between("_products_over_accounts", None, 0, "product_count.at_most_accounts"),
-        between("_days_before_latest", 0, 0, "as_of_date.is_latest_loaded"),
-        not_null("home_org_id", mostly=NULL_ORG_MOSTLY, name="home_org_id.null_share"),
-    )),
-))
+               on cc.party_id = c.party_id and cc.period = c.contribution_period""",
+            (
+                not_null("party_id", name="party_id.covers_dim_customer"),
+                not_null("_dim_party_id", name="party_id.in_dim_customer"),
+                unique("party_id"),
+                is_null("_tier_unknown", "tier.in_seed"),
+                pair_equal("tier", "_vip_tier_of_period", "tier.is_vip_tier_of_period"),
+                near_zero("_contribution_last_month_gap", "contribution_last_month.reconciles"),
+                between("open_account_count", 0, None),
+                between("_products_over_accounts", None, 0, "product_count.at_most_accounts"),
+                between("_days_before_latest", 0, 0, "as_of_date.is_latest_loaded"),
+                not_null("home_org_id", mostly=NULL_ORG_MOSTLY, name="home_org_id.null_share"),
+            ),
+        ),
+    ),
+)
 
 MART_SUITES: dict[str, MartSuite] = {
     s.mart: s
