@@ -180,15 +180,29 @@ def validate(entity: Entity, frame: pl.DataFrame) -> list[Outcome]:
     decls = suite_for(entity)
     if not decls:
         return []
-    by_name = {d.name: d for d in decls}
     data, ints = _pandas(entity, frame, decls)
     kinds = {c: kind for c, kind in entity.columns} | dict.fromkeys(ints, "int")
+    with _lock:  # GX objects are made once, by one thread
+        definition = _runner(entity)
+    return run_validation(definition, data, decls, kinds)
+
+
+def run_validation(definition, data: pd.DataFrame, decls: list[Declaration],
+                   kinds: dict[str, str]) -> list[Outcome]:  # fmt: skip
+    """Run a ValidationDefinition of this process's context (`gx_context`) on a pandas
+    frame: one Outcome per declaration, in their order (`kinds`: column -> "date" or
+    "int", how to show its unexpected values).
+
+    run() keeps its result in the context's in-memory store; only the latest result of
+    each suite stays there (what `expectations.data_docs` renders).
+    """
+    by_name = {d.name: d for d in decls}
     with _lock, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = _runner(entity).run(batch_parameters={"dataframe": data}, result_format=RESULT_FORMAT)
-        # run() keeps every result in the context's in-memory store: drop them
+        result = definition.run(batch_parameters={"dataframe": data}, result_format=RESULT_FORMAT)
         store = _get_context().validation_results_store
-        for key in store.list_keys():
+        keys = [k for k in store.list_keys() if k.expectation_suite_identifier.name == result.suite_name]
+        for key in sorted(keys, key=lambda k: k.run_id.run_time)[:-1]:
             store.remove_key(key)
     outcomes = {}
     for r in result.results:
@@ -196,6 +210,12 @@ def validate(entity: Entity, frame: pl.DataFrame) -> list[Outcome]:
         observed = _observed(r, kinds.get(decl.column))
         outcomes[decl.name] = Outcome(decl.name, decl.column, decl.severity, bool(r.success), observed)
     return [outcomes[d.name] for d in decls]
+
+
+def gx_context():
+    """The process's ephemeral GX context (made on first use): raw and mart suites, their
+    latest validation results, and the Data Docs built from them share it."""
+    return _get_context()
 
 
 def validate_batch(entity: Entity, frame: pl.DataFrame, biz_date: dt.date) -> list[Outcome]:
