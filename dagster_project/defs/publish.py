@@ -64,10 +64,12 @@ def mart_suites(context: dg.AssetCheckExecutionContext, paths: WarehousePaths):
     first, last = _iso_window(context)
     selected = {k.asset_key.path[-1] for k in context.selected_asset_check_keys}
     with paths.writer_lock(context.log.warning):  # reads the work file: no writer meanwhile
-        results = validate_marts(paths.warehouse, first, last, marts=sorted(selected))
+        results = validate_marts(paths.warehouse, first, last)
     docs = build_data_docs(paths.docs / "gx")
     context.log.info(f"Great Expectations Data Docs: {docs}")
     for mart, (passed, meta) in sorted(results.items()):
+        if mart not in selected:
+            continue
         yield dg.AssetCheckResult(
             asset_key=dg.AssetKey(["marts", mart]), check_name=GX_CHECK, passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -110,7 +112,8 @@ def exports(context: dg.AssetExecutionContext, paths: WarehousePaths):
 
     with paths.writer_lock(context.log.warning):  # reads the work file for keyed hashes
         result = export_marts(paths.published, paths.warehouse, paths.exports,
-                              export_key(paths.data), run_id=context.run.run_id)  # fmt: skip
+                              export_key(paths.data), run_id=context.run.run_id,
+                              code_version=code_version())  # fmt: skip
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(paths.exports)),
         "files": result.files,
