@@ -84,8 +84,8 @@ def _run_dbt_compile(manifest_path: Path, project_dir: Path, target: Path) -> No
     )
     result = dbtRunner(manifest=parsed).invoke([
         "compile", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-        "--target-path", str(target), "--select", "resource_type:model",
-        "--indirect-selection", "empty", "--quiet",
+        "--target-path", str(target), "--log-path", str(target / "logs"),
+        "--select", "resource_type:model", "--indirect-selection", "empty", "--quiet",
     ])  # fmt: skip
     if not result.success:
         raise SystemExit(f"dbt compile failed: {result.exception}")
@@ -379,9 +379,7 @@ def analyse_project(manifest: dict, compiled: dict[str, str], project_dir: Path)
             if uid not in compiled:
                 raise ValueError("no compiled SQL")
             names, deps = analyse_model(compiled[uid], schema, tokens, file_tokens, audit_tokens)
-            # columns documented but not produced would otherwise vanish from the report
-            missing = [c for c in yml_cols if c not in deps]
-            done[uid] = ModelLineage(deps, f"documented but not in SQL: {missing}" if missing else None)
+            done[uid] = ModelLineage(deps)
         except Exception as e:  # noqa: BLE001 - any parse failure means table-level lineage
             names = yml_cols
             done[uid] = ModelLineage({c: ColumnDeps() for c in names}, f"{type(e).__name__}: {e}")
@@ -485,7 +483,9 @@ def build_lineage(manifest: dict, models: dict[str, ModelLineage], project_dir: 
     for uid in marts:
         node = nodes[uid]
         cols = {}
-        for column in models[uid].columns:
+        # documented columns the SQL does not produce stay in the report (table-level)
+        names = [*models[uid].columns, *(c for c in node["columns"] if c not in models[uid].columns)]
+        for column in names:
             t = tracer.trace(uid, column)
             fields = sorted(
                 (describe_base(manifest, project_dir, u, c) for u, c in t.fields),
@@ -525,7 +525,8 @@ def _column_lines(rec: dict) -> tuple[str, str, str]:
     whole = "; ".join(rec["whole_tables"])
     note = ""
     if rec["lineage"] == "table":
-        note = "TABLE-LEVEL ONLY (SQL not parsed: " + ", ".join(rec["table_level_models"]) + ")"
+        through = ", ".join(rec["table_level_models"])
+        note = f"TABLE-LEVEL ONLY (no column lineage through: {through})"
     elif not rec["sources"] and not rec["whole_tables"]:
         note = "constant, reads no table"
     elif not rec["sources"]:
