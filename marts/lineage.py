@@ -516,7 +516,11 @@ def _fmt(value) -> str:
 
 
 def _source_text(rec: dict) -> list[str]:
-    return [f"{f['file']} : {f['field']}" for f in rec["sources"]]
+    """One line per file: `SAV_ACCT_YYYYMMDD.dat : acct_no, balance`."""
+    by_file: dict[str, list[str]] = {}
+    for f in rec["sources"]:
+        by_file.setdefault(f["file"], []).append(f["field"])
+    return [f"{file} : {', '.join(names)}" for file, names in by_file.items()]
 
 
 def _column_lines(rec: dict) -> tuple[str, str, str]:
