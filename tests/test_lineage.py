@@ -159,7 +159,9 @@ def test_header_and_batches_in_markdown_and_html(report):
     assert "| CRM | 2026-10-01 | 2026-10-03 | 3 | none |" in text
     assert "| SAV | 2026-10-02 | 2 | md5-SAV-1-2 |" in text  # few batches: listed one by one
     section = text.split("## mart_vip_tier")[1]
-    assert "SAV_ACCT_YYYYMMDD.dat : acct_no, balance" in section.split("| `adb_aum` |")[1].split("\n")[0]
+    adb_aum_row = section.split("| `adb_aum` |")[1].split("\n")[0]
+    sav = next(cell for cell in adb_aum_row.split("<br>") if "SAV_ACCT_YYYYMMDD.dat : " in cell)
+    assert "balance" in sav.split(" : ")[1].split(", ")
     page = (tmp / "docs" / "lineage.html").read_text()
     assert RUN_ID in page and CODE_VERSION in page
     assert "<a href='#mart_customer_360'>" in page and "<section id='mart_customer_360'>" in page
