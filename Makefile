@@ -11,7 +11,7 @@ DEMO_CUSTOMERS ?= 10000
 DEMO_DAYS      ?= 125
 DEMO_START     ?= 2026-06-01
 
-.PHONY: setup demo docs test lint bench clean lock
+.PHONY: setup demo docs ui test lint bench clean lock
 
 setup: $(STAMP)
 
@@ -30,9 +30,16 @@ demo: $(STAMP)
 	$(BIN)/crmwh generate --out data/landing --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --start $(DEMO_START) --seed 42
 	$(BIN)/crmwh run
 	$(MAKE) --no-print-directory docs
+	@echo; $(BIN)/crmwh where
+
+# The Dagster UI (dagster dev) on the project's definitions and embedded storage
+# (.dagster_home): the asset graph from landing files to exports, runs, checks, schedules.
+ui: $(STAMP)
+	$(BIN)/crmwh ui
 
 # dbt docs (lineage and every column's description) of the warehouse in data/
 docs: $(STAMP)
+	@mkdir -p data/docs/dbt && cp -f dbt/target/partial_parse.msgpack data/docs/dbt/ 2>/dev/null || true
 	CRMWH_DATA=$(CURDIR)/data $(BIN)/dbt docs generate --quiet --project-dir dbt --profiles-dir dbt \
 		--target-path $(CURDIR)/data/docs/dbt
 	@echo "dbt docs: data/docs/dbt/index.html (serve with: $(BIN)/dbt docs serve --project-dir dbt --profiles-dir dbt --target-path $(CURDIR)/data/docs/dbt)"

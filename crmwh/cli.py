@@ -58,6 +58,13 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _where(args: argparse.Namespace) -> int:
+    from crmwh.summary import where_to_look
+
+    print(where_to_look(Path(args.data)))
+    return 0
+
+
 def _ui(args: argparse.Namespace) -> int:
     """The Dagster UI on the project's definitions and its embedded storage."""
     import os
@@ -93,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--data", type=Path, default=Path("data"),
                    help="where raw/, warehouse/ and exports/ go (default: data)")
     r.set_defaults(func=_run)
+
+    w = sub.add_parser("where", help="where the published marts, exports and docs are")
+    w.add_argument("--data", type=Path, default=Path("data"))
+    w.set_defaults(func=_where)
 
     u = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on the project's definitions")
     u.add_argument("--landing", type=Path, default=DEFAULT_LANDING)

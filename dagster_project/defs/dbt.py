@@ -96,12 +96,13 @@ def _run_window(context: dg.AssetExecutionContext) -> tuple[str, str] | None:
     return dt.datetime.strptime(first, DATE_FMT).strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths,
+           windowed: bool = True):  # fmt: skip
     # dbt reads the raw zone and writes the warehouse named by CRMWH_DATA (absolute: dbt
     # runs in the project folder), and the run's window from CRMWH_MIN_DATE/MAX_DATE (not
     # --vars: new vars make dbt re-parse the whole project in every call)
     os.environ["CRMWH_DATA"] = str(paths.data)
-    window = _run_window(context)
+    window = _run_window(context) if windowed else None
     for name, value in zip(("CRMWH_MIN_DATE", "CRMWH_MAX_DATE"), window or ("", "")):
         os.environ[name] = value
     (paths.warehouse.parent / "tmp").mkdir(parents=True, exist_ok=True)
@@ -156,8 +157,10 @@ def dbt_tables(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Wa
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
             select=MONTHLY, name="dbt_monthly", pool=WAREHOUSE_POOL)  # fmt: skip
 def dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
-    # unpartitioned (months are not days): the run's date range says which months to replace
-    yield from _build(context, dbt, paths)
+    # Every month, every run: past months read today's dimensions (an account's party,
+    # open date, manager), which a late or restated batch can change for any month; a
+    # window would leave those months as they were, unlike a clean rebuild (DECISIONS.md)
+    yield from _build(context, dbt, paths, windowed=False)
 
 
 dbt_models = [dbt_inputs, dbt_daily, dbt_tables, dbt_monthly]

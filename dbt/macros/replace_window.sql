@@ -13,8 +13,12 @@
     unique_key              rows sharing a key with the new rows are deleted too (rows of
                             other dates the window's data re-states, e.g. an original
                             transaction marked reversed by a later reversal)
+    unique_key_since        that key delete keeps rows whose column lies before the
+                            window (e.g. `valid_to`: stretches that ended before it)
     incremental_predicates  extra conditions on that key delete ("DBT_INTERNAL_DEST" is
                             not used: columns of the target are named bare)
+  The window is read here, at execution: a config() value is fixed when dbt parses the
+  project, before the run's window is known (macros/windows.sql).
   then the new rows are inserted. One transaction (dbt's): readers never see a half-window.
 #}
 {% macro get_incremental_replace_window_sql(arg_dict) -%}
@@ -35,6 +39,9 @@
     {%- if unique_key %}
     delete from {{ target }}
     where {{ unique_key }} in (select {{ unique_key }} from {{ source }})
+    {%- if config.get('unique_key_since') %}
+        and {{ config.get('unique_key_since') }} >= {{ window_start() }}
+    {%- endif %}
     {%- for predicate in arg_dict['incremental_predicates'] or [] %}
         and {{ predicate }}
     {%- endfor %};

@@ -2,7 +2,8 @@
   The business-date window of an incremental run, half-open: [min_date, max_date).
   `--vars` wins; else the orchestrator's CRMWH_MIN_DATE / CRMWH_MAX_DATE; else every date.
   The environment is read at execution only: a window passed as --vars changes dbt's
-  config, which costs a full re-parse of the project (~9 s) in every dbt call.
+  config, which costs a full re-parse of the project (~9 s) in every dbt call. So never
+  use these macros inside config(): config is fixed at parse time, with the defaults.
 #}
 {% macro window_bound(name, default) -%}
     {%- set value = var(name, none) -%}

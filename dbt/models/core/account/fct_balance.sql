@@ -15,7 +15,7 @@
     incremental_strategy='replace_window',
     window_column='valid_from',
     unique_key='account_key',
-    incremental_predicates=['valid_to >= ' ~ window_start()],
+    unique_key_since='valid_to',
     on_schema_change='fail',
 ) }}
 
