@@ -44,6 +44,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from marts.masking import find_clear_identity_arrow, hmac_hex, mask_value
+from marts.publish import fsync_path
 
 log = logging.getLogger(__name__)
 
@@ -186,20 +187,12 @@ def _write(path: Path, table: pa.Table) -> tuple[int, str]:
     return len(data), hashlib.sha256(data).hexdigest()
 
 
-def _fsync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_tree(root: Path) -> None:
     """Files and folders on disk before the swap points readers at them; fsync releases
     the GIL, so a few threads overlap the waits."""
     paths = [os.path.join(d, n) for d, _, files in os.walk(root) for n in [*files, "."]]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(_fsync, paths))
+        list(pool.map(fsync_path, paths))
 
 
 def _swap_link(exports: Path, target: Path) -> None:
@@ -214,7 +207,7 @@ def _swap_link(exports: Path, target: Path) -> None:
         tmp_link.unlink()
     os.symlink(os.path.relpath(target, exports.parent), tmp_link)
     os.replace(tmp_link, exports)
-    _fsync(str(exports.parent))
+    fsync_path(exports.parent)
 
 
 def _prune(versions: Path, current: Path) -> None:

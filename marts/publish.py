@@ -81,7 +81,8 @@ def _ident(s: str) -> str:
     return '"' + s.replace('"', '""') + '"'
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path | str) -> None:
+    """Flush a file's or a folder's entry to disk (a rename survives a crash)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -201,9 +202,9 @@ def publish(work: Path, published: Path, run_id: str, code_version: str,
             con.close()
         if wal.exists():
             raise RuntimeError(f"{wal} left after checkpoint: the file is not self-contained")
-        _fsync(tmp)
+        fsync_path(tmp)
         os.replace(tmp, published)
-        _fsync(published.parent)  # the rename itself survives a crash
+        fsync_path(published.parent)  # the rename itself survives a crash
     except BaseException:
         for f in (tmp, wal):
             with contextlib.suppress(OSError):
