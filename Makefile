@@ -5,9 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
 
-# demo scale: small enough for a laptop, large enough for every VIP tier to occur; four
+# demo scale: small enough for a laptop, large enough for every VIP tier and status to occur; four
 # finished months (June–September) so a tier can go down after three months on watch
-DEMO_CUSTOMERS ?= 10000
+DEMO_CUSTOMERS ?= 5000
 DEMO_DAYS      ?= 125
 DEMO_START     ?= 2026-06-01
 
