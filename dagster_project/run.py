@@ -33,8 +33,16 @@ concurrency:
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+def quieter_events() -> None:
+    """One "materialization planned" event per asset for a range run, not one per asset and
+    date (~20 ms each on SQLite: 1,875 events, ~37 s, in the demo's first runs). The cost:
+    Dagster does not mark each date of a failed run as failed; the run and the audit do."""
+    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
+
+
 def instance() -> dg.DagsterInstance:
     """Dagster's embedded storage under `$DAGSTER_HOME` (default `./.dagster_home`)."""
+    quieter_events()
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve())))
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
@@ -45,6 +53,7 @@ def instance() -> dg.DagsterInstance:
 
 def _paths(data: Path, landing: Path | None = None) -> WarehousePaths:
     """Point the definitions (and dbt) at these folders: resources read them at run time."""
+    quieter_events()
     if landing is not None:
         os.environ["CRMWH_LANDING"] = str(Path(landing).resolve())
     os.environ["CRMWH_DATA"] = str(Path(data).resolve())
