@@ -11,7 +11,7 @@ DEMO_CUSTOMERS ?= 5000
 DEMO_DAYS      ?= 125
 DEMO_START     ?= 2026-06-01
 
-.PHONY: setup demo docs ui test lint bench clean lock
+.PHONY: setup demo docs notebooks ui test lint bench clean lock
 
 setup: $(STAMP)
 
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 # Re-resolve the pinned lock after editing pyproject.toml dependencies.
 lock: $(BIN)/python
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra notebooks --python-version 3.11 -o requirements.lock
 
 demo: $(STAMP)
 	$(BIN)/crmwh generate --out data/landing --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --start $(DEMO_START) --seed 42
@@ -39,10 +39,11 @@ ui: $(STAMP)
 
 # dbt docs (lineage and every column's description) of the warehouse in data/
 docs: $(STAMP)
-	@mkdir -p data/docs/dbt && cp -f dbt/target/partial_parse.msgpack data/docs/dbt/ 2>/dev/null || true
-	CRMWH_DATA=$(CURDIR)/data $(BIN)/dbt docs generate --quiet --project-dir dbt --profiles-dir dbt \
-		--target-path $(CURDIR)/data/docs/dbt
-	@echo "dbt docs: data/docs/dbt/index.html (serve with: $(BIN)/dbt docs serve --project-dir dbt --profiles-dir dbt --target-path $(CURDIR)/data/docs/dbt)"
+	$(BIN)/crmwh docs
+
+# the analyst notebooks (notebooks/*.py) executed on the published warehouse, as HTML
+notebooks: $(STAMP)
+	$(BIN)/crmwh notebooks --out data/reports
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -65,6 +65,38 @@ def _where(args: argparse.Namespace) -> int:
     return 0
 
 
+def _docs(args: argparse.Namespace) -> int:
+    """dbt docs (every model's lineage and column descriptions) of the warehouse in --data."""
+    import os
+    import shutil
+    import subprocess
+
+    data = Path(args.data).resolve()
+    project = Path(__file__).resolve().parents[1] / "dbt"
+    target = data / "docs" / "dbt"
+    target.mkdir(parents=True, exist_ok=True)
+    parsed = project / "target" / "partial_parse.msgpack"
+    if parsed.exists():  # dbt re-parses the whole project without it (~10 s)
+        shutil.copyfile(parsed, target / parsed.name)
+    dbt = Path(sys.executable).parent / "dbt"
+    cmd = [str(dbt), "docs", "generate", "--quiet", "--project-dir", str(project),
+           "--profiles-dir", str(project), "--target-path", str(target)]  # fmt: skip
+    done = subprocess.run(cmd, env={**os.environ, "CRMWH_DATA": str(data)})
+    if done.returncode == 0:
+        print(f"dbt docs: {target / 'index.html'} (serve with: {dbt} docs serve --project-dir "
+              f"{project} --profiles-dir {project} --target-path {target})")
+    return done.returncode
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    """The analyst notebooks executed on the published warehouse, as HTML in --out."""
+    from crmwh.notebooks import render
+
+    pages = render(Path(args.data), Path(args.out))
+    print(f"{len(pages)} notebooks: {Path(args.out) / 'index.html'}")
+    return 0
+
+
 def _ui(args: argparse.Namespace) -> int:
     """The Dagster UI on the project's definitions and its embedded storage."""
     import os
@@ -104,6 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     w = sub.add_parser("where", help="where the published marts, exports and docs are")
     w.add_argument("--data", type=Path, default=Path("data"))
     w.set_defaults(func=_where)
+
+    d = sub.add_parser("docs", help="write the dbt docs of the warehouse to DATA/docs/dbt")
+    d.add_argument("--data", type=Path, default=Path("data"))
+    d.set_defaults(func=_docs)
+
+    n = sub.add_parser("notebooks", help="execute the analyst notebooks and render them to HTML")
+    n.add_argument("--data", type=Path, default=Path("data"))
+    n.add_argument("--out", type=Path, default=Path("data/reports"))
+    n.set_defaults(func=_notebooks)
 
     u = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on the project's definitions")
     u.add_argument("--landing", type=Path, default=DEFAULT_LANDING)

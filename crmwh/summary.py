@@ -99,6 +99,7 @@ def where_to_look(data: Path) -> str:
         ("dbt docs (make docs)", data / "docs" / "dbt" / "index.html"),
         ("Great Expectations Data Docs", data / "docs" / "gx" / "index.html"),
         ("lineage report", data / "docs" / "lineage.html"),
+        ("analyst notebooks, rendered (make notebooks)", data / "reports" / "index.html"),
         ("raw zone", data / "raw"),
         ("work file (runs write it; readers never open it)", data / "warehouse" / "work.duckdb"),
     ]

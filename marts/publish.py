@@ -50,6 +50,16 @@ QUALITY = {
     "reconciliation_breaks": """
         select * from w.core.fct_balance_reconciliation
         where is_movement_break or is_balance_after_break""",
+    # spec section 5: shares above 100 on a day are scaled down and reported here
+    "credit_share_overflows": "select * from w.core.credit_share_overflows",
+    # how the accounts credited to more than one manager were split, day ranges as in
+    # core.fct_credit_share: what a manager disputing a KPI credit is shown
+    "shared_account_credits": """
+        select account_key, sys, manager_id, assign_id, valid_from, valid_to,
+               share_pct_raw, share_pct, total_share_pct_raw, is_scaled
+        from w.core.fct_credit_share
+        where account_key in (select account_key from w.core.fct_credit_share
+                              group by account_key having count(distinct manager_id) > 1)""",
 }
 QUALITY_COMMENTS = {
     "audit_batch": "Every batch seen (ingest audit): system, date, version, counts, status.",
@@ -61,6 +71,10 @@ QUALITY_COMMENTS = {
                              "identity numbers in detail are masked.",
     "reconciliation_breaks": "Account-days whose transactions do not explain the balance "
                              "(core.fct_balance_reconciliation).",
+    "credit_share_overflows": "Account day ranges whose assess shares add up to more than "
+                              "100% (scaled down to 100 for the KPI credit).",
+    "shared_account_credits": "Credit shares (core.fct_credit_share) of the accounts credited "
+                              "to more than one manager: who gets what share, from when to when.",
 }
 
 _DDL = """

@@ -44,6 +44,25 @@ def months_landing(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    """What `make demo` leaves in data/, at a test's scale: three finished months and
+    September to the 8th, run through the project's Dagster definitions, published,
+    exported, with dbt docs and GX Data Docs. The notebooks and the browser check read it."""
+    import dagster as dg
+
+    from crmwh.cli import main
+    from dagster_project.run import run_pipeline
+
+    root = tmp_path_factory.mktemp("demo")
+    landing, data = root / "landing", root / "data"
+    generate(landing, customers=600, days=100, start=dt.date(2026, 6, 1), seed=42, dirt="default")
+    result = run_pipeline(landing, data, dg.DagsterInstance.ephemeral())
+    assert result.built is not None and result.built.success
+    assert main(["docs", "--data", str(data)]) == 0
+    return data
+
+
 def read_ok(path: Path) -> tuple[list[str], list[list[str]]]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return lines[0].split("|"), [ln.split("|") for ln in lines[1:]]

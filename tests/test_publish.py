@@ -73,6 +73,18 @@ create table core.fct_balance_reconciliation(account_key varchar, biz_date date,
     movement_gap decimal(38,2), is_movement_break boolean, is_balance_after_break boolean);
 insert into core.fct_balance_reconciliation values ('SAV:1', '2026-07-02', 3.00, true, false),
     ('SAV:2', '2026-07-02', 0.00, false, false);
+create table core.fct_credit_share(account_key varchar, sys varchar, acct_no varchar,
+    manager_id varchar, assign_id varchar, valid_from date, valid_to date,
+    share_pct_raw decimal(18,6), share_pct decimal(28,6), total_share_pct_raw decimal(28,6),
+    is_scaled boolean);
+insert into core.fct_credit_share values
+    ('SAV:1', 'SAV', '1', 'M1', 'A1', '2026-07-01', '9999-12-31', 100, 100, 100, false),
+    ('SAV:2', 'SAV', '2', 'M1', 'A2', '2026-07-01', '9999-12-31', 60, 50, 120, true),
+    ('SAV:2', 'SAV', '2', 'M2', 'A3', '2026-07-01', '9999-12-31', 60, 50, 120, true);
+create table core.credit_share_overflows(account_key varchar, valid_from date, valid_to date,
+    total_share_pct_raw decimal(28,6), assignment_count bigint, managers varchar);
+insert into core.credit_share_overflows values
+    ('SAV:2', '2026-07-01', '9999-12-31', 120, 2, 'M1,M2');
 create table marts.mart_vip_tier(party_id varchar not null, period varchar not null,
     adb_aum decimal(38,10) not null, tier varchar, home_org_id varchar);
 insert into marts.mart_vip_tier values
@@ -163,6 +175,11 @@ def test_quality_schema_has_counts_not_raw_text_or_clear_identity(work, tmp_path
     assert con.execute("select account_key from quality.reconciliation_breaks").fetchall() == [
         ("SAV:1",)]
     assert con.execute("select count(*) from quality.audit_batch").fetchone()[0] == 4
+    # only the account split between two managers; the overflow as reported
+    assert con.execute("select account_key, manager_id, share_pct from quality.shared_account_credits "
+                       "order by 2").fetchall() == [("SAV:2", "M1", 50), ("SAV:2", "M2", 50)]
+    assert con.execute("select managers from quality.credit_share_overflows").fetchall() == [
+        ("M1,M2",)]
     detail = con.execute("select detail from quality.customer_review_queue").fetchone()[0]
     assert detail.startswith("id_type 01 number 310115********0115:")
     cols = con.execute("select column_name from duckdb_columns() "

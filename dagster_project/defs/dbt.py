@@ -69,6 +69,8 @@ class Translator(DagsterDbtTranslator):
         return super().get_asset_key(props)
 
     def get_group_name(self, props) -> str | None:
+        if props["resource_type"] == "seed":  # parameters: their own box in the asset graph
+            return "seeds"
         return props["fqn"][1] if props["resource_type"] == "model" else None
 
 
