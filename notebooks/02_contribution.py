@@ -57,6 +57,17 @@ def cny_label(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def stack_components(ax, x, rows: pl.DataFrame, scale: float) -> None:
+    """Income stacked above zero, costs below, one bar per row of `rows`."""
+    up, down = np.zeros(rows.height), np.zeros(rows.height)
+    for component in COMPONENTS:
+        values = rows[component].to_numpy() / scale * (-1 if component in COSTS else 1)
+        base = down if component in COSTS else up
+        ax.bar(x, values, bottom=base, color=COMPONENT_COLOURS[component],
+               label=COMPONENT_LABELS[component])
+        base += values
+
+
 # the latest finished month (the current month is month to date and not comparable)
 latest = analyst.query(con, """
     select coalesce(max(period) filter (where is_finished), max(period)) as period
@@ -167,13 +178,7 @@ fig, axes = plt.subplots(1, len(segments), figsize=(6.5 * len(segments), 4.8), s
 for ax, segment in zip(axes[0], segments):
     rows = by_month.filter(pl.col("segment") == segment).sort("period")
     x = np.arange(rows.height)
-    up, down = np.zeros(rows.height), np.zeros(rows.height)
-    for component in COMPONENTS:
-        values = rows[component].to_numpy() / MILLION * (-1 if component in COSTS else 1)
-        base = down if component in COSTS else up
-        ax.bar(x, values, bottom=base, color=COMPONENT_COLOURS[component],
-               label=COMPONENT_LABELS[component])
-        base += values
+    stack_components(ax, x, rows, MILLION)
     ax.plot(x, rows["contribution"].to_numpy() / MILLION, "k-o", label="contribution")
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(x, rows["period"].to_list())
@@ -218,13 +223,7 @@ fig, axes = plt.subplots(1, len(product_segments), figsize=(6.5 * len(product_se
 for ax, segment in zip(axes[0], product_segments):
     rows = by_product.filter(pl.col("segment") == segment)
     x = np.arange(rows.height)
-    up, down = np.zeros(rows.height), np.zeros(rows.height)
-    for component in COMPONENTS:
-        values = rows[component].to_numpy() / THOUSAND * (-1 if component in COSTS else 1)
-        base = down if component in COSTS else up
-        ax.bar(x, values, bottom=base, color=COMPONENT_COLOURS[component],
-               label=COMPONENT_LABELS[component])
-        base += values
+    stack_components(ax, x, rows, THOUSAND)
     ax.plot(x, rows["contribution"].to_numpy() / THOUSAND, "kD", label="average contribution")
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(x, [f"{c}\n(n={n:,})" for c, n in zip(rows["category"], rows["holders"])])
