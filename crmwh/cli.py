@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -90,9 +91,16 @@ def _docs(args: argparse.Namespace) -> int:
 
 def _notebooks(args: argparse.Namespace) -> int:
     """The analyst notebooks executed on the published warehouse, as HTML in --out."""
+    from nbclient.exceptions import CellExecutionError
+
     from crmwh.notebooks import render
 
-    pages = render(Path(args.data), Path(args.out))
+    try:
+        pages = render(Path(args.data), Path(args.out))
+    except (CellExecutionError, FileNotFoundError) as e:
+        last = re.sub(r"\x1b\[[0-9;]*m", "", str(e).strip().splitlines()[-1])  # no terminal colours
+        print(f"crmwh notebooks: a notebook failed: {last}", file=sys.stderr)
+        return 1
     print(f"{len(pages)} notebooks: {Path(args.out) / 'index.html'}")
     return 0
 
