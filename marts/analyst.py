@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from marts.exports import mart_dataset, mart_files
+from marts.exports import mart_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,18 +34,21 @@ def published(data: Path | None = None) -> duckdb.DuckDBPyConnection:
 
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
     """A query's result as a polars frame; decimals as floats, which plots and ratios want."""
-    df = con.sql(sql, params=params or None).pl()
-    return df.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
+    return _floats(con.sql(sql, params=params or None).pl())
 
 
 def export(mart: str, org_id: str | None = None, data: Path | None = None) -> pl.DataFrame:
     """A mart from the Parquet exports (whole bank, or one organisation's subtree), as a
     BI tool sees it: identity as masks and keyed hashes, the partition column included."""
-    files = mart_files((data or data_dir()) / "exports", mart, org_id)
-    if not files:
-        raise FileNotFoundError(f"no Parquet export of {mart} under {(data or data_dir()) / 'exports'}")
-    table = mart_dataset((data or data_dir()) / "exports", mart, org_id).to_table()
-    return pl.from_arrow(table).with_columns(pl.col(pl.Decimal).cast(pl.Float64))
+    exports = (data or data_dir()) / "exports"
+    dataset = mart_dataset(exports, mart, org_id)
+    if not dataset.files:
+        raise FileNotFoundError(f"no Parquet export of {mart} under {exports}")
+    return _floats(pl.from_arrow(dataset.to_table()))
+
+
+def _floats(df: pl.DataFrame) -> pl.DataFrame:
+    return df.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
 
 
 def drawn(fig):
