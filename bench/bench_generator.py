@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest.synth.generate import generate
+from crmwh.synth.generate import generate
 
 
 def main() -> None:

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.contract import ENTITIES, LEGACY
+from contract.extracts import ENTITIES, LEGACY
+from crmwh.synth.generate import generate
 from ingest.run import ingest
-from ingest.synth.generate import generate
 
 DUCK_TYPES = {"str": "VARCHAR", "date": "DATE", "ts": "TIMESTAMP", "time": "VARCHAR",
               "amount": "DECIMAL(18,2)", "rate": "DECIMAL(10,4)", "decimal": "DECIMAL(18,6)",

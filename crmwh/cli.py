@@ -12,7 +12,7 @@ DEFAULT_LANDING = Path("data/landing")
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from ingest.synth.generate import generate
+    from crmwh.synth.generate import generate
 
     summary = generate(args.out, args.customers, args.days, args.start, args.seed, args.dirt)
     print(summary.text())

@@ -31,7 +31,7 @@ from functools import cache
 
 import polars as pl
 
-from ingest.contract import (
+from contract.extracts import (
     CODE_SETS,
     ENTITIES,
     KPI_INDICATORS,
@@ -40,7 +40,7 @@ from ingest.contract import (
     SYSTEMS,
     Entity,
 )
-from ingest.idcodes import ID_CHECK, ID_WEIGHTS, ORG_WEIGHTS, USCC_ALPHABET, USCC_WEIGHTS
+from contract.idcodes import ID_CHECK, ID_WEIGHTS, ORG_WEIGHTS, USCC_ALPHABET, USCC_WEIGHTS
 
 ERROR = "error"
 WARN = "warn"

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from contract.extracts import Entity
 from expectations.suites import BIZ_DATE, ERROR, WARN, Declaration, helper_columns, suite_for
-from ingest.contract import Entity
 
 PARTIAL = 10  # values of partial_unexpected_list kept per failed expectation
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": PARTIAL}

@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.contract import ENTITIES, Entity
-from ingest.landing import OkError, OkSignal, cents_text, ok_path, parse_ok
+from contract.extracts import ENTITIES, Entity, cents_text
+from ingest.landing import OkError, OkSignal, ok_path, parse_ok
 from ingest.read import ParsedFile, Quarantined, parse_file
 
 

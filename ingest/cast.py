@@ -10,7 +10,7 @@ import functools
 
 import polars as pl
 
-from ingest.contract import Entity
+from contract.extracts import Entity
 
 # the raw zone's column types, by contract type
 RAW_TYPES: dict[str, pl.DataType] = {

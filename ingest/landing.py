@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.contract import ENTITIES, SYSTEMS, batch_entities, ok_file_name
+from contract.extracts import ENTITIES, SYSTEMS, batch_entities, ok_file_name
 
 OK_NAME = re.compile(r"^([A-Z]{3})_(\d{8})\.OK$")
 DATA_NAME = re.compile(r"^([A-Z]{3})_([A-Z]+)_(\d{8})\.(dat|csv)$")
@@ -37,12 +37,6 @@ class OkSignal:
     mode: str
     entries: tuple[OkEntry, ...]
     md5: str  # of the .OK file itself: a new delivery has a new md5
-
-
-def cents_text(cents: int) -> str:
-    """Integer cents as the `.OK` writes a control total: '1234.56', '-0.05'."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
 def _cents(text: str) -> int:

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from contract.extracts import Entity
 from ingest.cast import LINE, cast_text, raw_schema
-from ingest.contract import Entity
 
 CHUNK_BYTES = 1 << 20  # decode in chunks: bounded memory, and a bad byte re-decodes one chunk
 UNIT_SEP = "\x1f"  # single-byte stand-in for `|+|` (polars separators are one byte)

@@ -20,10 +20,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from contract.extracts import ENTITIES
 from ingest import audit, raw_zone
 from ingest.audit import to_date
 from ingest.batch import BatchResult, process_batch
-from ingest.contract import ENTITIES
 from ingest.landing import Arrival, scan
 
 DAY_ENTITIES_WITH_KEYS = [e for e in ENTITIES.values() if e.snapshot == "day" and e.keys]

@@ -164,7 +164,7 @@ def _relation_tokens(manifest: dict) -> dict[str, str]:
 
 def _audit_columns() -> dict[str, list[str]]:
     """Columns of the ingest audit tables (sources without a yml column list)."""
-    from ingest.audit import DDL
+    from contract.audit import DDL
 
     out = {}
     for stmt in sqlglot.parse(DDL, dialect=DIALECT):
@@ -395,7 +395,7 @@ def analyse_project(manifest: dict, compiled: dict[str, str], project_dir: Path)
 
 def describe_base(manifest: dict, project_dir: Path, uid: str, column: str) -> dict[str, str]:
     """{file, field, note} for a source or seed column."""
-    from ingest.contract import ENTITIES
+    from contract.extracts import ENTITIES
 
     if uid in manifest["sources"]:
         src = manifest["sources"][uid]
@@ -416,7 +416,7 @@ def describe_base(manifest: dict, project_dir: Path, uid: str, column: str) -> d
 
 
 def describe_table(manifest: dict, uid: str) -> str:
-    from ingest.contract import ENTITIES
+    from contract.extracts import ENTITIES
 
     if uid in manifest["sources"]:
         src = manifest["sources"][uid]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.contract import ENTITIES, LEGACY
-from ingest.synth.generate import generate
+from contract.extracts import ENTITIES, LEGACY
+from crmwh.synth.generate import generate
 
 START = dt.date(2026, 7, 1)
 

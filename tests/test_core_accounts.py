@@ -15,9 +15,9 @@ import duckdb
 import pytest
 from conftest import records
 
+from contract.extracts import LEGACY_SYSTEMS
 from dagster_project.defs.dbt import DBT_DIR, DBT_EXECUTABLE
 from dagster_project.run import run_dbt, run_ingest
-from ingest.contract import LEGACY_SYSTEMS
 
 ZERO = Decimal("0")
 

@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 from conftest import START
 
+from crmwh.synth.generate import generate
 from dagster_project.run import run_dbt, run_ingest
-from ingest.synth.generate import generate
 
 OPEN_END = dt.date(9999, 12, 31)
 MY_MODELS = {"dim_org", "int_org_mappings", "int_org_code_changes", "dim_team", "team_ancestors",

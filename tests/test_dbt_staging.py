@@ -8,8 +8,8 @@ import dagster as dg
 import duckdb
 from test_ingest_pipeline import _restate
 
+from contract.extracts import ENTITIES
 from dagster_project.run import run_dbt, run_ingest
-from ingest.contract import ENTITIES
 
 
 def test_staging_serves_the_current_version_of_every_batch(clean_landing, tmp_path):

@@ -1,4 +1,4 @@
-"""ECIF customer layer: the SQL identity macros against ingest/idcodes.py, and the matching
+"""ECIF customer layer: the SQL identity macros against contract/idcodes.py, and the matching
 of the whole dbt project against the generator's ground truth (spec marts.md section 1)."""
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import polars as pl
 import pytest
 from conftest import START
 
+from contract import idcodes
 from dagster_project.run import run_dbt, run_ingest
-from ingest import idcodes
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt"
 DIGITS = "0123456789"
 
 
-# --- the macros agree with ingest/idcodes.py ----------------------------------------------
+# --- the macros agree with contract/idcodes.py ----------------------------------------------
 
 
 def _typo(code: str, rng: np.random.Generator, alphabet: str) -> str:

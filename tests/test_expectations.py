@@ -15,12 +15,12 @@ import great_expectations.expectations as gxe
 import polars as pl
 import pytest
 
+from contract import idcodes
+from contract.extracts import ENTITIES, Entity
 from expectations import validate as validate_module
 from expectations.suites import ERROR, WARN, helper_columns, id_check_ok, suite_for
 from expectations.validate import Outcome, summarise, validate, validate_batch
-from ingest import idcodes
 from ingest.cast import RAW_TYPES as TYPES  # the raw zone's column types
-from ingest.contract import ENTITIES, Entity
 
 D = dt.date(2026, 7, 1)
 def frame(entity: Entity, rows: list[dict]) -> pl.DataFrame:

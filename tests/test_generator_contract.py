@@ -9,9 +9,9 @@ from pathlib import Path
 
 from conftest import START, entity_of, md5, read_ok, records
 
-from ingest import idcodes
-from ingest.contract import LEGACY, LEGACY_SYSTEMS, SYSTEMS, batch_entities, ok_file_name
-from ingest.synth.generate import generate
+from contract import idcodes
+from contract.extracts import LEGACY, LEGACY_SYSTEMS, SYSTEMS, batch_entities, ok_file_name
+from crmwh.synth.generate import generate
 
 
 def _dates(landing: Path) -> list[str]:

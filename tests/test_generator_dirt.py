@@ -10,9 +10,9 @@ from pathlib import Path
 
 from conftest import md5, read_ok, records
 
-from ingest import idcodes
-from ingest.contract import LEGACY_SYSTEMS, SYSTEMS
-from ingest.synth.dirt import KINDS, RATES
+from contract import idcodes
+from contract.extracts import LEGACY_SYSTEMS, SYSTEMS
+from crmwh.synth.dirt import KINDS, RATES
 
 
 def _faults(landing: Path) -> list[dict]:
@@ -111,7 +111,7 @@ def test_duplicates_appear_twice(heavy_landing):
 def test_late_batches_have_no_ok_until_they_arrive(tmp_path):
     from conftest import START
 
-    from ingest.synth.generate import generate
+    from crmwh.synth.generate import generate
 
     generate(tmp_path, 500, 8, START, 21, "heavy")
     late = [f for f in _faults(tmp_path) if f["kind"] == "late_batch"]

@@ -13,11 +13,11 @@ import polars as pl
 import pytest
 from conftest import START
 
+from contract.extracts import ENTITIES
+from crmwh.synth.files import DataFile, ok_text
+from crmwh.synth.generate import generate
 from dagster_project.run import run_ingest
 from ingest import raw_zone
-from ingest.contract import ENTITIES
-from ingest.synth.files import DataFile, ok_text
-from ingest.synth.generate import generate
 
 
 def _faults(landing: Path, *kinds: str) -> list[dict]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ingest.contract import ENTITIES
+from contract.extracts import ENTITIES
 from ingest.landing import OkError, parse_ok
 from ingest.read import parse_file
 

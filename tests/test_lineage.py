@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.contract import LEGACY_SYSTEMS
+from contract.extracts import LEGACY_SYSTEMS
 from marts import lineage
 from marts.lineage import lineage_report
 

@@ -21,8 +21,8 @@ import duckdb
 import pyarrow.dataset as ds
 import pytest
 
+from crmwh.synth.generate import generate
 from dagster_project.run import run_pipeline
-from ingest.synth.generate import generate
 
 START = dt.date(2026, 6, 24)  # a week of June, then July: restated June dates change July's tiers
 FIRST_DAYS = 8

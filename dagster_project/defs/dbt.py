@@ -12,11 +12,11 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from contract.audit import TABLES
+from contract.extracts import ENTITIES
 from dagster_project.defs.ingest import AUDIT_KEY, WAREHOUSE_POOL, raw_key
 from dagster_project.defs.partitions import DATE_FMT, biz_dates, run_window
 from dagster_project.defs.resources import WarehousePaths
-from ingest.audit import TABLES
-from ingest.contract import ENTITIES
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)

@@ -13,10 +13,10 @@ from collections import defaultdict
 
 import dagster as dg
 
+from contract.extracts import ENTITIES, SYSTEMS, Entity, entities_of
 from dagster_project.defs.partitions import biz_dates
 from dagster_project.defs.quality import check_raw_entity, failing_dates
 from dagster_project.defs.resources import WarehousePaths
-from ingest.contract import ENTITIES, SYSTEMS, Entity, entities_of
 from ingest.run import IngestSummary, ingest, reject_failed_batches
 
 WAREHOUSE_POOL = "warehouse"  # one writer on the DuckDB file at a time

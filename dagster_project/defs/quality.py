@@ -15,12 +15,12 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from contract.extracts import Entity
 from dagster_project.defs.resources import WarehousePaths
 from expectations.validate import summarise, validate
 from ingest import raw_zone
 from ingest.audit import to_date
 from ingest.cast import raw_schema
-from ingest.contract import Entity
 
 
 def current_versions(warehouse: Path, sys: str, dates: list[str]) -> dict[str, int]:

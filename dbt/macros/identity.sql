@@ -2,7 +2,7 @@
   Identity rules of the customer layer (ECIF, spec marts.md section 1), as portable SQL.
   Only functions DuckDB and Spark share (substring, upper, translate, `%`) and dbt's
   cross-database macros; what differs goes through adapter.dispatch(..., 'crmwh').
-  ingest/idcodes.py is the reference implementation; tests/test_ecif.py checks that both agree.
+  contract/idcodes.py is the reference implementation; tests/test_ecif.py checks that both agree.
 #}
 
 {# ---- text helpers ------------------------------------------------------------------ #}

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingest.contract import ENTITIES, KPI_INDICATORS, LEGACY_SYSTEMS, OWN_BANK_CODE, batch_entities
-from ingest.synth import pools
-from ingest.synth.dirt import LATE_BY_DAYS, RESTATED_AFTER_DAYS, rates
-from ingest.synth.files import (
+from contract.extracts import ENTITIES, KPI_INDICATORS, LEGACY_SYSTEMS, OWN_BANK_CODE, batch_entities
+from crmwh.synth import pools
+from crmwh.synth.dirt import LATE_BY_DAYS, RESTATED_AFTER_DAYS, rates
+from crmwh.synth.files import (
     DataFile,
     encode_legacy,
     legacy_lines,
@@ -30,8 +30,8 @@ from ingest.synth.files import (
     rate,
     write_batch,
 )
-from ingest.synth.simulate import CHANNEL, REMARKS, Day, Simulator
-from ingest.synth.world import NO_DAY, World, build_world, fault_row, rng_for
+from crmwh.synth.simulate import CHANNEL, REMARKS, Day, Simulator
+from crmwh.synth.world import NO_DAY, World, build_world, fault_row, rng_for
 
 CRLF_SYSTEMS = {"CCS", "HPF"}  # these systems' extract jobs run on hosts that write CRLF
 SYS_NO = {s: i for i, s in enumerate(LEGACY_SYSTEMS + ["CRM", "PUB"])}

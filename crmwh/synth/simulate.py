@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ingest.synth.dirt import REVERSAL_RATE
-from ingest.synth.world import World, rng_for
+from crmwh.synth.dirt import REVERSAL_RATE
+from crmwh.synth.world import World, rng_for
 
 REMARKS = {
     "1001": "现金存入", "1002": "ATM取款", "1101": "转账", "1102": "跨行汇款", "1201": "代发工资",

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from ingest import idcodes
-from ingest.contract import CORPORATE_SYSTEMS, PERSONAL_SYSTEMS, PRODUCTS
-from ingest.synth import pools
-from ingest.synth.dirt import MERGE_AFTER_DAYS
+from contract import idcodes
+from contract.extracts import CORPORATE_SYSTEMS, PERSONAL_SYSTEMS, PRODUCTS
+from crmwh.synth import pools
+from crmwh.synth.dirt import MERGE_AFTER_DAYS
 
 # days after day 0 within which new customers arrive (independent of --days)
 ONBOARD_HORIZON = 365

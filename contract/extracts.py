@@ -1,4 +1,4 @@
-"""The extract contract (../shared/spec/extracts.md) as data.
+"""The extract contract as data (docs/extracts.md tells it in words).
 
 One declaration per system and entity: file name, family (encoding, separator,
 header), columns with their types, and the amount column that the `.OK` control
@@ -270,3 +270,9 @@ KPI_INDICATORS = (
     "aum_adb", "vip_count", "new_customers", "loan_adb", "fee_income",
     "cross_sell", "contribution", "npl_ratio", "contact_compliance",
 )  # fmt: skip
+
+
+def cents_text(cents: int) -> str:
+    """Integer cents as the `.OK` writes a control total: '1234.56', '-0.05'."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"

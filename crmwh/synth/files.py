@@ -13,8 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.contract import LEGACY, MODERN, Entity, ok_file_name
-from ingest.landing import cents_text
+from contract.extracts import LEGACY, MODERN, Entity, cents_text, ok_file_name
 
 
 def money(col: str | pl.Expr) -> pl.Expr:
