@@ -48,8 +48,10 @@ notebooks: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# what is configured: ruff's lint rules and its formatter (pyproject.toml); tests/test_lint.py runs both
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_generator.py
