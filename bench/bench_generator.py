@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/bench_generator.py [--sizes 10000 100000 1000000] [--days 31]
 
-Prints one Markdown table row per size (paste into bench/README.md). Target in
-../shared/design.md: 1M customers x 31 days within 5 minutes on 2 cores.
+Prints one Markdown table row per size (paste into bench/README.md). Target (bench/README.md):
+1M customers x 31 days within 5 minutes on 2 cores.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ For each size: generate customers x days of extracts (`--dirt default`, kept in
   files as they are, read by DuckDB `read_csv` with explicit dialect and types into
   tables (2 threads), one call per entity.
 
-Prints one Markdown table row per size. Target (../shared/design.md): >= 1M rows/s
+Prints one Markdown table row per size. Target (bench/README.md): >= 1M rows/s
 end to end and <= 2x the bare read.
 """
 

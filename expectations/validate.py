@@ -1,7 +1,7 @@
 """Run an entity's suite (`expectations.suites`) with Great Expectations 1.x on a frame
 that holds any number of business dates (a `biz_date` column), in one GX validation.
 
-GX runs on pandas (its SQL path to DuckDB is unreliable: see shared/pitfalls.md). One
+GX runs on pandas (its SQL path to DuckDB, through duckdb-engine, is unreliable). One
 ephemeral context per process holds, per entity, a pandas dataframe asset, a
 whole-dataframe batch definition, the suite and a validation definition; they are made
 on first use and reused. The suite's helper columns (rules relative to each row's

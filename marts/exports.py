@@ -8,7 +8,7 @@ Layout (under `data/exports`, a symlink to the current version folder):
 Folders nest along the organisation tree (`core.dim_org.org_path`) and each row is stored
 once, in the folder of its own organisation (`MARTS` says which column that is; a row
 without one goes to the root's folder), so the folder of X holds exactly the rows of X's
-subtree and a branch can be handed its subtree alone (spec/marts.md section 7). Partitions
+subtree and a branch can be handed its subtree alone (docs/orchestration.md). Partitions
 are hive-style (`period=YYYYMM` for monthly marts, `as_of_date=YYYY-MM-DD` for daily ones);
 the partition column lives in the path only, as hive readers expect.
 

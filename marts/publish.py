@@ -50,7 +50,7 @@ QUALITY = {
     "reconciliation_breaks": """
         select * from w.core.fct_balance_reconciliation
         where is_movement_break or is_balance_after_break""",
-    # spec section 5: shares above 100 on a day are scaled down and reported here
+    # shares above 100 on a day are scaled down and reported here (docs/crm.md)
     "credit_share_overflows": "select * from w.core.credit_share_overflows",
     # how the accounts credited to more than one manager were split, day ranges as in
     # core.fct_credit_share: what a manager disputing a KPI credit is shown
