@@ -1,9 +1,9 @@
 {#
   One row per party: its identity, golden attributes (from its golden record, see
-  customer_xref) and a summary of the source records behind it.
+  bridge_customer_xref) and a summary of the source records behind it.
 #}
 with xref as (
-    select * from {{ ref('customer_xref') }}
+    select * from {{ ref('bridge_customer_xref') }}
 ),
 
 keyed as (

@@ -69,7 +69,7 @@ categories as (
 contacts as (
     select x.party_id, max(c.contact_ts) as last_contact_ts
     from {{ ref('stg_crm__contacts') }} as c
-    inner join {{ ref('customer_xref') }} as x on x.sys = c.sys and x.cust_no = c.cust_no
+    inner join {{ ref('bridge_customer_xref') }} as x on x.sys = c.sys and x.cust_no = c.cust_no
     group by x.party_id
 ),
 

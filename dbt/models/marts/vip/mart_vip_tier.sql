@@ -158,7 +158,7 @@ contacts as (
         cast(c.contact_ts as date) as contact_date
     from {{ ref('stg_crm__contacts') }} as c
     inner join {{ ref('vip_contact_outcomes') }} as o on o.outcome = c.outcome
-    inner join {{ ref('customer_xref') }} as x on x.sys = c.sys and x.cust_no = c.cust_no
+    inner join {{ ref('bridge_customer_xref') }} as x on x.sys = c.sys and x.cust_no = c.cust_no
     where o.is_contact
 ),
 
