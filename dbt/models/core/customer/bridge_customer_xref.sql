@@ -1,6 +1,6 @@
 {#
   One row per source customer record (sys, cust_no) -> party_id, with the rule that
-  matched it and its rank as the party's golden record (spec marts.md 1, rule 7: the
+  matched it and its rank as the party's golden record (docs/customers.md: the
   highest source priority of the seed first, then the most recent update_ts).
 #}
 with keyed as (

@@ -1,5 +1,5 @@
 {#
-  Zipper table of each party's golden attributes (spec marts.md 1, rule 8): one row per
+  Zipper table of each party's golden attributes (docs/customers.md): one row per
   stretch of business dates with the same golden attributes, [valid_from, valid_to),
   the current row open to 9999-12-31.
   Replayed from the delivered CUST rows: on every date a record of the party was

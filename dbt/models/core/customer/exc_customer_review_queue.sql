@@ -1,5 +1,5 @@
 {#
-  Source customer records a person must look at (spec marts.md 1, rules 5 and 6):
+  Source customer records a person must look at (docs/customers.md):
   - invalid_id: the number fails its check character or has the wrong length; the
     record is a party of its own and is never merged automatically;
   - name_conflict: the record shares its key with records whose normalised names differ;

@@ -1,5 +1,5 @@
 {#
-  Each account's contribution 贡献度 per month (marts rules §3), the base of the customer
+  Each account's contribution 贡献度 per month (docs/contribution.md), the base of the customer
   mart and of the managers' credited contribution (KPI mart):
     nii            deposits Σ balance × (ftp − rate) / 100 / 360 over the days; loans and
                    cards (rate − ftp): ADB × spread × days / 360, cut wherever the balance,

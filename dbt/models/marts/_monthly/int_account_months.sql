@@ -1,5 +1,5 @@
 {#
-  Each account's balance over each month (marts rules §2): 积数 (balance × days) in
+  Each account's balance over each month (ADB and 积数: docs/accounts.md): 积数 (balance × days) in
   currency and CNY over the month's covered days, the average daily balance (积数 / days),
   and the end-of-month balance (on the month's as_of_date: month end, or the latest
   date in the current month). One row per account whose balance intervals touch the

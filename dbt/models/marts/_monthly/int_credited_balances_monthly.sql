@@ -1,5 +1,5 @@
 {#
-  Manager credit of balances per account and month (marts rules §5): a manager is
+  Manager credit of balances per account and month (credit shares: docs/crm.md): a manager is
   credited share_pct of the account's balance on each day, by the assess assignment
   valid on that day (fct_credit_share, already scaled to at most 100). What no manager
   holds stays with the account's organisation: a row with an empty manager_id (the

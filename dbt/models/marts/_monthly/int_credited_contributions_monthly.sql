@@ -1,5 +1,5 @@
 {#
-  Manager credit of contribution per account and month (marts rules §5): the account's
+  Manager credit of contribution per account and month (credit shares: docs/crm.md): the account's
   contribution (int_account_contributions_monthly: NII + fee transactions − operating
   and risk cost) × the manager's time-weighted share of the month, share_days / days
   (int_credited_balances_monthly: Σ daily share of the assess assignments valid each

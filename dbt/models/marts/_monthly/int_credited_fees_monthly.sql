@@ -1,5 +1,5 @@
 {#
-  Manager credit of fee income per account and month (marts rules §5): each fee
+  Manager credit of fee income per account and month (credit shares: docs/crm.md): each fee
   transaction (is_fee, not reversed) is credited share_pct / 100 to every manager whose
   assess share (fct_credit_share, already scaled to at most 100) is valid on the
   transaction's business date. What no manager holds stays with the organisation: a row

@@ -1,5 +1,5 @@
 {#
-  Each party's month (marts rules §2, §4, §5): AUM (Σ average daily balance of its is_aum
+  Each party's month (docs/accounts.md, docs/vip.md, docs/kpi.md): AUM (Σ average daily balance of its is_aum
   accounts, 0 before opening and after closing), deposits and loans, month-end balances,
   the manager credited with the largest part of its AUM (its "main" manager), and its home
   organisation: the outlet holding the largest part of its AUM at month end, ties to the

@@ -1,6 +1,5 @@
 {#
-  The months the warehouse holds (marts rules: monthly marts are keyed by `period`,
-  'YYYYMM'): every month with a loaded business date (the bank delivers every calendar
+  The months the warehouse holds (monthly marts are keyed by `period`, 'YYYYMM'): every month with a loaded business date (the bank delivers every calendar
   day). A month is covered from its first day, or the first loaded date, up to its last
   day, or the latest loaded date (month to date): the days its averages and counts use.
   Half-open like every window: [covered_from, covered_to).

@@ -1,5 +1,5 @@
 {#
-  Contribution 贡献度 of each party per month (marts rules §3): the sum of its accounts'
+  Contribution 贡献度 of each party per month (docs/contribution.md): the sum of its accounts'
   net interest income, fees, operating and risk cost (int_account_contributions_monthly)
   plus the CRM fee supplements attributed to it for the period (latest correction of
   each entry). contribution = nii + fee_income − operating_cost − risk_cost. The current

@@ -1,5 +1,5 @@
 {#
-  One wide row per party (marts rules §6): who it is (masked), its age band, VIP tier,
+  One wide row per party (docs/customer_360.md): who it is (masked), its age band, VIP tier,
   AUM, products, contribution, manager, last contact and tags, as of the latest loaded
   date. Rebuilt whole each run: it describes the present. Tag rules and their parameters
   are in the seed customer_tag_rules; age bands in age_bands.

@@ -1,5 +1,5 @@
 {#
-  Team KPIs 客户部门考核 (marts rules §5): mart_manager_kpi rolled up the team tree. A
+  Team KPIs 客户部门考核 (docs/kpi.md): mart_manager_kpi rolled up the team tree. A
   team holds every manager of its own and of the teams below it (bridge_team_ancestors,
   dim_manager.team_id: today's teams). Per team, month and indicator:
   - numerator and denominator are summed over the managers; a ratio is recomputed from

@@ -1,5 +1,5 @@
 {#
-  VIP tier of each personal party per finished month (marts rules §4, 贵宾客户分层).
+  VIP tier of each personal party per finished month (贵宾客户分层, docs/vip.md).
   raw_tier: the highest tier (seed vip_tiers) whose threshold is at most the month's average
   daily AUM. Quick up, slow down (快升缓降), month by month from the party's first month:
     no tier yet            → new:   the raw tier

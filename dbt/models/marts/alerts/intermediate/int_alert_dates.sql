@@ -1,5 +1,5 @@
 {#
-  The business dates alerts are evaluated on (marts rules §6: every rule on every business
+  The business dates alerts are evaluated on (every rule on every business
   date as it is processed): every date with a loaded current batch, with the loaded date
   before it (what an `entry` rule compares with: in the state now, not then) and the
   warehouse's first loaded date (history before it is unknown: rules with look-back windows

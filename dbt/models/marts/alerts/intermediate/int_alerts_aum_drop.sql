@@ -1,5 +1,5 @@
 {#
-  Alert AUM_DROP, churn warning (marts rules §6): the party's AUM ADB over the recent
+  Alert AUM_DROP, churn warning (docs/alerts.md): the party's AUM ADB over the recent
   window [d − R + 1, d + 1) is below its ADB over the previous window
   [d − R − B + 1, d − R + 1) by at least min_drop_share of the previous ADB and at least
   min_drop_cny (R = recent_days 30, B = base_days 90: [d−29, d] against [d−119, d−30]).

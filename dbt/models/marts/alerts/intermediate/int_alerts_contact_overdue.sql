@@ -1,5 +1,5 @@
 {#
-  Alert CONTACT_OVERDUE (marts rules §4, §6): a VIP party not contacted in time. On a date
+  Alert CONTACT_OVERDUE (docs/alerts.md, docs/vip.md): a VIP party not contacted in time. On a date
   d the contact plan of the latest finished month up to d applies (mart_vip_tier: tier,
   contact_every_days, manager, next_contact_due as of that month end). A contact after
   that month end (stg_crm__contacts through bridge_customer_xref, outcomes counted by the seed

@@ -1,5 +1,5 @@
 {#
-  Alert DORMANT (marts rules §6): a demand account (seed alert_rule_products) with an
+  Alert DORMANT (docs/alerts.md): a demand account (seed alert_rule_products) with an
   end-of-day balance above 0 and no customer-initiated transaction for inactive_days
   (N): d − last activity ≥ N, the opening date counting as activity; reversed
   transactions do not count. A state rule: it fires on entry, the first date the account

@@ -1,5 +1,5 @@
 {#
-  Alert LARGE_DEBIT (marts rules §6): one debit of a deposit account (seed
+  Alert LARGE_DEBIT (docs/alerts.md): one debit of a deposit account (seed
   alert_rule_products) more than min_share_of_prior_balance of the account's end-of-day
   balance the day before and at least min_amount_cny, both in CNY. A reversed debit, or a
   reversal, is not a debit of the customer. An event rule: every such debit fires once, on

@@ -1,5 +1,5 @@
 {#
-  Alert OUTFLOW_OTHER_BANK (marts rules §6): transfers to other banks
+  Alert OUTFLOW_OTHER_BANK (docs/alerts.md): transfers to other banks
   (fct_transaction.is_outflow_other_bank, not reversed) from the party's accounts over
   [d − O + 1, d + 1) add up to at least min_share_of_aum of the party's AUM ADB over
   [d − B + 1, d + 1) and to at least min_outflow_cny (O = outflow_days 30, B = base_days

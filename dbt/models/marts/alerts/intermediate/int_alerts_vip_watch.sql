@@ -1,5 +1,5 @@
 {#
-  Alert VIP_WATCH (marts rules §4, §6): a VIP party whose tier is kept on watch (quick up,
+  Alert VIP_WATCH (docs/alerts.md, docs/vip.md): a VIP party whose tier is kept on watch (quick up,
   slow down: the month's raw tier is below the tier held, mart_vip_tier.tier_status =
   watch). Fires at each finished month's as_of_date (the month end, when the month's tier
   is decided) the party is on watch: the manager hears of it every month until the tier

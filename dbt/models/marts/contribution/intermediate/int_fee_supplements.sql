@@ -1,5 +1,5 @@
 {#
-  CRM fee supplements 贡献度数据补充 (extracts CRM_FEE, marts rules §3): intermediary and
+  CRM fee supplements 贡献度数据补充 (CRM_FEE: docs/extracts.md; docs/contribution.md): intermediary and
   off-balance-sheet income no core system records, entered by managers. A later row with
   the same entry_id corrects an earlier one: the latest counts (by biz_date, then
   entered_ts, then source_line). Attributed to its `period` and to the party of its source

@@ -1,6 +1,6 @@
 {#
-  VIP contacts that fell due, and whether they were made on time (marts rules §4, §5:
-  contact compliance). A VIP party is due a contact contact_every_days (vip_tiers, by
+  VIP contacts that fell due, and whether they were made on time (KPI contact
+  compliance: docs/kpi.md, contact plans: docs/vip.md). A VIP party is due a contact contact_every_days (vip_tiers, by
   the tier in force) after its last contact. Every anchor gives one due date:
   - each contact day of the party (a CRM contact whose outcome counts,
     vip_contact_outcomes) while it is a VIP: due = contact day + the days of its tier

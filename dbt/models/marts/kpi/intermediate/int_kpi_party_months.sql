@@ -1,5 +1,5 @@
 {#
-  What each party brings to its main manager's KPIs in a month (marts rules §4, §5). A
+  What each party brings to its main manager's KPIs in a month (docs/kpi.md). A
   party counts for one manager only: its main manager, the one credited with the
   largest share of its AUM in the month (int_party_months.main_manager_id, empty when
   no assess assignment covers its AUM: it stays with the organisation).

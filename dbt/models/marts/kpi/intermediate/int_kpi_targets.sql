@@ -1,5 +1,5 @@
 {#
-  Each manager's target per month and indicator (CRM_TARGET, marts rules §5): the latest
+  Each manager's target per month and indicator (CRM_TARGET, docs/kpi.md): the latest
   delivery wins. Targets arrive on the 1st of the month and may be re-delivered, as a
   new version of the same date (staging already keeps only a date's current version) or
   on a later date: per period, manager and indicator the row of the latest business date,

@@ -1,5 +1,5 @@
 {#
-  Each manager's KPI actuals per month (marts rules §5), one row per manager, month and
+  Each manager's KPI actuals per month (docs/kpi.md), one row per manager, month and
   indicator, as numerator and denominator so that teams can add them up and recompute
   ratios (a ratio indicator's actual is numerator / denominator; an amount or a count
   has no denominator). Only assess credit counts, and only managers: what nobody is
