@@ -1,7 +1,8 @@
 {#
-  Account-days whose transactions do not explain the balance (docs/accounts.md;
-  broken balance_after chains are a known trait of real extracts, docs/extracts.md): the last balance_after of the day differs from the end-of-day
-  balance, or opening balance + the day's movements differs from the closing balance.
+  Only the breaks (docs/accounts.md; real extracts do contain broken balance_after chains,
+  docs/extracts.md): account-days where the last balance_after of the day differs from the
+  end-of-day balance, or opening balance + the day's movements differs from the closing
+  balance.
   Market-valued products (wealth: shares × NAV) move without transactions, so only their
   balance_after is checked. Candidate days: any with a transaction or a balance change,
   after the system's first loaded date (no opening balance is known before it).

@@ -1,5 +1,6 @@
 {#
-  Quality report (item 13 of the extract contract): one row per account and elementary
+  Quality report (CRM_ASSIGN may hold shares adding up to more than 100 on some days:
+  docs/crm.md). One row per account and elementary
   interval on which its assess shares add up to more than max_total_share_pct; the
   credit of those days was scaled down in fct_credit_share.
 #}

@@ -1,8 +1,7 @@
 {#
-  One wide row per party (docs/customer_360.md): who it is (masked), its age band, VIP tier,
-  AUM, products, contribution, manager, last contact and tags, as of the latest loaded
-  date. Rebuilt whole each run: it describes the present. Tag rules and their parameters
-  are in the seed customer_tag_rules; age bands in age_bands.
+  The customer 360 view (docs/customer_360.md). Rebuilt whole each run: it describes the
+  present (history lives in the monthly marts). Tag rules and their parameters are data
+  (seed customer_tag_rules; age bands in age_bands), so the bank changes them without SQL.
 #}
 
 with today as (
