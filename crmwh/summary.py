@@ -9,15 +9,15 @@ import duckdb
 
 COUNTS = {
     "parties": "select count(*) from core.dim_customer",
-    "source customer records": "select count(*) from core.customer_xref",
-    "identities to review": "select count(*) from core.customer_review_queue",
+    "source customer records": "select count(*) from core.bridge_customer_xref",
+    "identities to review": "select count(*) from core.exc_customer_review_queue",
     "accounts": "select count(*) from core.dim_account",
     "balance intervals": "select count(*) from core.fct_balance",
     "transactions": "select count(*) from core.fct_transaction",
-    "duplicate deliveries dropped": "select count(*) from core.transaction_duplicates",
+    "duplicate deliveries dropped": "select count(*) from core.exc_transaction_duplicates",
     "reversals": "select count(*) from core.fct_transaction where is_reversal",
-    "reconciliation breaks": "select count(*) from core.fct_balance_reconciliation",
-    "credit-share overflows": "select count(*) from core.credit_share_overflows",
+    "reconciliation breaks": "select count(*) from core.exc_balance_reconciliation",
+    "credit-share overflows": "select count(*) from core.exc_credit_share_overflows",
 }
 
 

@@ -6,7 +6,7 @@ self-contained page) and `lineage.json` into `out_dir`:
 - a header saying what produced the published marts: the run, code version and window from
   the published file's `meta.published`, the dbt version from the manifest, and the batch
   versions behind them (`meta.published_batches`, summarised per system);
-- per mart (the models under `models/marts/`) and per column: the extract files and fields
+- per mart (the models of schema `marts`) and per column: the extract files and fields
   it comes from (`SAV_ACCT_YYYYMMDD.dat` field `balance`, a seed `seeds/x.csv` column, the
   `.OK` batch audit), the tables whose whole row set it depends on (counts, window
   partitions), and the models in between.
@@ -46,10 +46,17 @@ from sqlglot.schema import MappingSchema
 
 REPO = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO / "dbt"
-MARTS_PREFIX = "models/marts/"
 DIALECT = "duckdb"
 # batch rows listed one by one up to this many; beyond it the per-system summary stands alone
 BATCH_ROWS_LISTED = 40
+
+
+def is_mart(node: dict) -> bool:
+    """A published mart: a model of schema `marts` (the intermediates under models/marts/
+    have schema `intermediate`)."""
+    return node["config"].get("schema") == "marts"
+
+
 # window functions that rank rows: their value depends on the whole partition
 # pseudo-field of an extract file: its system code, written as a literal by staging models
 FILE_NAME_FIELD = "(system code in the file name)"
@@ -466,6 +473,7 @@ def summarise_batches(batches: list[tuple]) -> list[dict]:
 
 
 def _layer_order(manifest: dict, uid: str) -> tuple:
+    # the folders follow the flow: marts/_monthly, then each area's intermediate/, its marts
     path = manifest["nodes"][uid]["original_file_path"]
     layers = ["models/staging/", "models/intermediate/", "models/core/", "models/marts/"]
     return (next((i for i, p in enumerate(layers) if path.startswith(p)), 9), path)
@@ -477,7 +485,7 @@ def build_lineage(manifest: dict, models: dict[str, ModelLineage], project_dir: 
     nodes = manifest["nodes"]
     marts = sorted(
         u for u, n in nodes.items()
-        if n["resource_type"] == "model" and n["original_file_path"].startswith(MARTS_PREFIX)
+        if n["resource_type"] == "model" and is_mart(n)
     )  # fmt: skip
     out = {}
     for uid in marts:

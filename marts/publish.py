@@ -48,10 +48,10 @@ QUALITY = {
         from w.main.duplicate_keys
         group by sys, entity, biz_date""",
     "reconciliation_breaks": """
-        select * from w.core.fct_balance_reconciliation
+        select * from w.core.exc_balance_reconciliation
         where is_movement_break or is_balance_after_break""",
     # shares above 100 on a day are scaled down and reported here (docs/crm.md)
-    "credit_share_overflows": "select * from w.core.credit_share_overflows",
+    "credit_share_overflows": "select * from w.core.exc_credit_share_overflows",
     # how the accounts credited to more than one manager were split, day ranges as in
     # core.fct_credit_share: what a manager disputing a KPI credit is shown
     "shared_account_credits": """
@@ -67,10 +67,10 @@ QUALITY_COMMENTS = {
     "quarantine_summary": "Quarantined records counted by file, date and reason (no raw text).",
     "duplicate_keys": "Duplicate transaction/contact keys found at ingest, per system, entity "
                       "and date (kept in the raw zone, dropped once by dbt).",
-    "customer_review_queue": "Customer records a person must review (core.customer_review_queue); "
+    "customer_review_queue": "Customer records a person must review (core.exc_customer_review_queue); "
                              "identity numbers in detail are masked.",
     "reconciliation_breaks": "Account-days whose transactions do not explain the balance "
-                             "(core.fct_balance_reconciliation).",
+                             "(core.exc_balance_reconciliation).",
     "credit_share_overflows": "Account day ranges whose assess shares add up to more than "
                               "100% (scaled down to 100 for the KPI credit).",
     "shared_account_credits": "Credit shares (core.fct_credit_share) of the accounts credited "
@@ -132,12 +132,12 @@ def _quality(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table quality.{name} as {sql}")
     # The review queue explains an invalid ID with the number itself: mask it.
     con.execute("create table quality.customer_review_queue as "
-                "select * from w.core.customer_review_queue limit 0")
-    queue = con.execute("select * from w.core.customer_review_queue").fetchall()
+                "select * from w.core.exc_customer_review_queue limit 0")
+    queue = con.execute("select * from w.core.exc_customer_review_queue").fetchall()
     cols = [d[0] for d in con.description]
     text_cols = {c for c, t in con.execute(
         "select column_name, data_type from duckdb_columns() where database_name = 'w' "
-        "and schema_name = 'core' and table_name = 'customer_review_queue'").fetchall()
+        "and schema_name = 'core' and table_name = 'exc_customer_review_queue'").fetchall()
         if t == "VARCHAR"}
     if queue:
         masked = [tuple(mask_clear_identity(v) if c in text_cols else v for c, v in zip(cols, r))

@@ -57,6 +57,11 @@ table_specs = [
 ]  # fmt: skip
 
 
+def _layer(props) -> str:
+    """A model's layer: its schema (staging, intermediate, core, marts; dbt_project.yml)."""
+    return props["config"]["schema"]
+
+
 class Translator(DagsterDbtTranslator):
     def get_asset_key(self, props) -> dg.AssetKey:
         if props["resource_type"] == "source":
@@ -64,14 +69,15 @@ class Translator(DagsterDbtTranslator):
                 return dg.AssetKey(["raw", *props["name"].split("_", 1)])
             if props["source_name"] == "audit":
                 return dg.AssetKey(["warehouse", props["name"]])
-        if props["resource_type"] == "model":
-            return dg.AssetKey([props["fqn"][1], props["name"]])  # staging/stg_sav__txns
+        if props["resource_type"] == "model":  # by schema, not folder: the intermediates
+            # under models/marts/ are intermediate/int_periods, not marts/int_periods
+            return dg.AssetKey([_layer(props), props["name"]])  # staging/stg_sav__txns
         return super().get_asset_key(props)
 
     def get_group_name(self, props) -> str | None:
         if props["resource_type"] == "seed":  # parameters: their own box in the asset graph
             return "seeds"
-        return props["fqn"][1] if props["resource_type"] == "model" else None
+        return _layer(props) if props["resource_type"] == "model" else None
 
 
 # Four dbt asset groups, in this order: what the daily models read (seeds, staging views,
@@ -173,8 +179,9 @@ dbt_models = [dbt_inputs, dbt_daily, dbt_tables, dbt_monthly]
 def _mart_names() -> list[str]:
     nodes = json.loads(MANIFEST.read_text())["nodes"].values()
     return sorted(n["name"] for n in nodes
-                  if n["resource_type"] == "model" and n["fqn"][1] == "marts")  # fmt: skip
+                  if n["resource_type"] == "model" and _layer(n) == "marts")  # fmt: skip
 
 
-# the analysts' tables (dbt/models/marts): what is checked, published and exported
+# the analysts' tables (schema marts, the mart_* models under dbt/models/marts): what is
+# checked, published and exported
 MART_KEYS = [dg.AssetKey(["marts", name]) for name in _mart_names()]

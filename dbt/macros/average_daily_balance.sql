@@ -1,5 +1,5 @@
 {#
-  Average daily balance from balance intervals (spec: ADB = Σ_{d∈W} EOD(d) / |W|, balances
+  Average daily balance from balance intervals (ADB = Σ_{d∈W} EOD(d) / |W|, balances
   carried forward, 0 before opening and after closing).
 
   `overlap_days` is the number of days of an interval [valid_from, valid_to) inside a window

@@ -1,5 +1,5 @@
 {#
-  Helpers of the contribution mart 贡献度 (marts rules §3).
+  Helpers of the contribution mart 贡献度 (docs/contribution.md).
 #}
 
 {# Days two or more half-open intervals [from, to) share: SQL expressions, lists of equal

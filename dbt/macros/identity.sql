@@ -1,5 +1,5 @@
 {#
-  Identity rules of the customer layer (ECIF, spec marts.md section 1), as portable SQL.
+  Identity rules of the customer layer (ECIF matching: docs/customers.md), as portable SQL.
   Only functions DuckDB and Spark share (substring, upper, translate, `%`) and dbt's
   cross-database macros; what differs goes through adapter.dispatch(..., 'crmwh').
   contract/idcodes.py is the reference implementation; tests/test_ecif.py checks that both agree.

@@ -1,5 +1,5 @@
 {#
-  Customer-manager KPI formulas (marts rules §5), shared by mart_manager_kpi and
+  Customer-manager KPI formulas (docs/kpi.md), shared by mart_manager_kpi and
   mart_team_kpi. Arguments are SQL expressions.
 
   kpi_actual: a ratio indicator is numerator / denominator, empty when the denominator

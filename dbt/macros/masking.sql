@@ -1,5 +1,6 @@
 {#
-  Masked forms of personal data (marts rules §7): what a BI reader may see. The clear
+  Masked forms of personal data: what a BI reader may see (identity numbers, mobiles
+  and addresses never reach BI in clear). The clear
   values never leave the core layer; exports may use keyed hashes instead.
     ID number   110105********002X   first 6 (region) and last 4 kept (15+ characters;
                                      shorter numbers keep 2 and 2)

@@ -1,4 +1,4 @@
--- Contribution score models (seed contribution_models, marts rules §3): a model's weights
+-- Contribution score models (seed contribution_models): a model's weights
 -- sum to 1, and all its rows carry one segment and one is_active value.
 select
     model_id,

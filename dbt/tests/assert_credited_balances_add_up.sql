@@ -1,5 +1,5 @@
--- Manager credit plus the organisation pool equals each account's balance (marts §5:
--- what is unassigned stays with the organisation), per account and month, to 1e-6 CNY·day.
+-- Manager credit plus the organisation pool equals each account's balance (what is
+-- unassigned stays with the organisation), per account and month, to 1e-6 CNY·day.
 select a.account_key, a.period, a.balance_days_cny, c.credited
 from {{ ref('int_account_months') }} as a
 left join (

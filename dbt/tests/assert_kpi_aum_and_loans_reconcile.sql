@@ -1,6 +1,6 @@
 -- At the mart: per month, Σ over managers of credited AUM ADB (and loan ADB) in
 -- mart_manager_kpi plus the organisation pool equals Σ ADB of all is_aum (is_loan)
--- accounts (marts rules §5: what no manager holds stays with the organisation).
+-- accounts (what no manager holds stays with the organisation).
 -- Tolerance 1e-4 CNY (sums of up to millions of rows).
 with managers as (
     select

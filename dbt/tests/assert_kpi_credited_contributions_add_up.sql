@@ -1,5 +1,5 @@
 -- Contribution credited to managers plus the organisation pool equals each account's
--- contribution per month (marts rules §5), to 1e-6 CNY.
+-- contribution per month, to 1e-6 CNY.
 with credited as (
     select account_key, period, sum(credited_contribution) as credited
     from {{ ref('int_credited_contributions_monthly') }}

@@ -1,5 +1,5 @@
 -- Fee income credited to managers plus the organisation pool equals each account's fee
--- transactions (is_fee, not reversed) per month (marts rules §5), to 1e-6 CNY.
+-- transactions (is_fee, not reversed) per month, to 1e-6 CNY.
 with fees as (
     select
         t.account_key,

@@ -1,4 +1,4 @@
--- The scorecard's weights add up to 1 (seed kpi_indicators, marts rules §5), so a total
+-- The scorecard's weights add up to 1 (seed kpi_indicators), so a total
 -- score of 100 means every target exactly met.
 select sum(weight) as total_weight
 from {{ ref('kpi_indicators') }}

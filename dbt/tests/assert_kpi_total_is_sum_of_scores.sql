@@ -1,5 +1,5 @@
 -- The total row of each manager and month carries the sum of its indicators' scores,
--- and no score exceeds weight × 100 × cap (marts rules §5).
+-- and no score exceeds weight × 100 × cap.
 with indicators as (
     select manager_id, period, sum(score) as score_sum
     from {{ ref('mart_manager_kpi') }}

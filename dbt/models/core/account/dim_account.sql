@@ -1,6 +1,6 @@
 {#
-  One row per source account as it stands on the latest business date: the open-ended
-  row of dim_account_history (party, unified organisation, product attributes).
+  The open-ended row of dim_account_history: one source of truth for an account's
+  attributes, so the current view and the history never disagree.
 #}
 select
     history.*,

@@ -58,7 +58,7 @@ select
     products.ftp_key
 from versions
 {{ map_org_during('versions.sys', 'versions.org_code', 'versions.version_from', 'versions.version_to') }}
-left join {{ ref('customer_xref') }} as xref
+left join {{ ref('bridge_customer_xref') }} as xref
     on xref.sys = versions.sys and xref.cust_no = versions.cust_no
 left join {{ ref('products') }} as products
     on products.product_code = versions.product_code

@@ -1,9 +1,9 @@
 {#
-  One row per party: its identity, golden attributes (from its golden record, see
-  customer_xref) and a summary of the source records behind it.
+  The golden attributes are those of the record bridge_customer_xref ranks first (the
+  ranking lives there, once, and dim_customer_history replays the same rule).
 #}
 with xref as (
-    select * from {{ ref('customer_xref') }}
+    select * from {{ ref('bridge_customer_xref') }}
 ),
 
 keyed as (

@@ -1,11 +1,11 @@
 {#
-  Zipper table of each party's golden attributes (spec marts.md 1, rule 8): one row per
+  Zipper table of each party's golden attributes (docs/customers.md): one row per
   stretch of business dates with the same golden attributes, [valid_from, valid_to),
   the current row open to 9999-12-31.
   Replayed from the delivered CUST rows: on every date a record of the party was
   delivered, each record's latest version as of that date competes under the same rule
   as dim_customer (source priority, then update_ts). Party membership is today's
-  (customer_xref), so a rebuild gives the same rows.
+  (bridge_customer_xref), so a rebuild gives the same rows.
 #}
 {%- set attributes = [
     'cust_name', 'gender', 'birth_date', 'mobile', 'address', 'industry_code', 'scale',
@@ -17,7 +17,7 @@ with delivered as (
         coalesce(priority.priority, 0) as source_priority,
         delivered.*
     from {{ ref('int_customer_records_unioned') }} as delivered
-    inner join {{ ref('customer_xref') }} as xref
+    inner join {{ ref('bridge_customer_xref') }} as xref
         on xref.sys = delivered.sys
         and xref.cust_no = delivered.cust_no
     left join {{ ref('customer_source_priority') }} as priority

@@ -1,5 +1,5 @@
 {#
-  One row per distinct txn_id, from its first delivery (later copies: transaction_duplicates).
+  One row per distinct txn_id, from its first delivery (later copies: exc_transaction_duplicates).
   Reversals 冲正 point to the transaction they cancel (reversal_of); that original carries
   reversed_by. Flags come from the txn_codes seed and the counterparty bank code.
 

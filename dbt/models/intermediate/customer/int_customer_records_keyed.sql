@@ -1,5 +1,5 @@
 {#
-  Each source customer's latest record with its match key (spec marts.md 1, rules 1-5):
+  Each source customer's latest record with its match key (docs/customers.md):
   normalised name, normalised number, whether the number is valid, the rule that made
   the key, and the party_id derived from the key alone.
   A number that fails its check character (or has the wrong length or characters) gets

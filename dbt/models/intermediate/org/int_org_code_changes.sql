@@ -1,7 +1,6 @@
 {#
-  Every date on which a system's org code starts mapping to another organisation, or
-  stops mapping at all (item 12 of the extract contract: outlets merge, codes move).
-  Both sides are resolved with map_org, on the day before and on the day itself.
+  Where outlets merge and codes move (docs/accounts.md), dim_account's org history must
+  change on the merge date, not on the next delivery: these are those dates. Both sides are resolved with map_org, on the day before and on the day itself.
 #}
 
 with boundaries as (

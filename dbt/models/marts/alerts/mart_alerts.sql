@@ -1,5 +1,5 @@
 {#
-  Alerts 预警 (marts rules §6): every rule of the seed alert_rules evaluated on every
+  Alerts 预警 (docs/alerts.md): every rule of the seed alert_rules evaluated on every
   business date as it is processed; one row per firing, kept as alert history (a run
   replaces its window's dates only). Each rule is its own model (int_alerts_*), with the
   numbers that made it fire; this mart puts them together with the rule's severity.

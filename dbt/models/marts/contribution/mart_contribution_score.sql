@@ -1,5 +1,5 @@
 {#
-  Contribution scores 贡献度模型 (marts rules §3): every active model of seed
+  Contribution scores 贡献度模型 (docs/contribution.md): every active model of seed
   contribution_models scores every party of its segment each month. Each factor (a
   measure of mart_customer_contribution) becomes a percentile rank 0–100 within the
   segment and period: percent_rank() × 100 = (rank − 1) / (parties − 1) × 100, ascending

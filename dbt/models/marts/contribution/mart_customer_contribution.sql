@@ -1,10 +1,7 @@
 {#
-  Contribution 贡献度 of each party per month (marts rules §3): the sum of its accounts'
-  net interest income, fees, operating and risk cost (int_account_contributions_monthly)
-  plus the CRM fee supplements attributed to it for the period (latest correction of
-  each entry). contribution = nii + fee_income − operating_cost − risk_cost. The current
-  month is month to date (is_finished false). One row per party with an account-month or
-  a supplement in the period.
+  Contribution 贡献度 per party and month (docs/contribution.md): the accounts' months
+  (int_account_contributions_monthly) summed per party, plus the CRM fee supplements
+  (int_fee_supplements), which belong to a party, not an account.
 
   Incremental by month; also recomputes, whole, the finished months whose inputs the run's
   data restates: fee supplements entered or corrected for them, fees reversed late

@@ -1,8 +1,7 @@
 {#
-  One wide row per party (marts rules §6): who it is (masked), its age band, VIP tier,
-  AUM, products, contribution, manager, last contact and tags, as of the latest loaded
-  date. Rebuilt whole each run: it describes the present. Tag rules and their parameters
-  are in the seed customer_tag_rules; age bands in age_bands.
+  The customer 360 view (docs/customer_360.md). Rebuilt whole each run: it describes the
+  present (history lives in the monthly marts). Tag rules and their parameters are data
+  (seed customer_tag_rules; age bands in age_bands), so the bank changes them without SQL.
 #}
 
 with today as (
@@ -69,7 +68,7 @@ categories as (
 contacts as (
     select x.party_id, max(c.contact_ts) as last_contact_ts
     from {{ ref('stg_crm__contacts') }} as c
-    inner join {{ ref('customer_xref') }} as x on x.sys = c.sys and x.cust_no = c.cust_no
+    inner join {{ ref('bridge_customer_xref') }} as x on x.sys = c.sys and x.cust_no = c.cust_no
     group by x.party_id
 ),
 

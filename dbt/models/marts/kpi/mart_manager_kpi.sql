@@ -1,5 +1,5 @@
 {#
-  Customer-manager KPIs 客户经理绩效 (marts rules §5): one row per manager, month and
+  Customer-manager KPIs 客户经理绩效 (docs/kpi.md): one row per manager, month and
   scorecard indicator (seed kpi_indicators), plus indicator = 'total'. Managers are those
   with assess credit or a target in the month.
   actual from int_manager_kpi_actuals_monthly (a ratio recomputed from numerator and

@@ -1,6 +1,6 @@
 {#
-  Team KPIs 客户部门考核 (marts rules §5): mart_manager_kpi rolled up the team tree. A
-  team holds every manager of its own and of the teams below it (team_ancestors,
+  Team KPIs 客户部门考核 (docs/kpi.md): mart_manager_kpi rolled up the team tree. A
+  team holds every manager of its own and of the teams below it (bridge_team_ancestors,
   dim_manager.team_id: today's teams). Per team, month and indicator:
   - numerator and denominator are summed over the managers; a ratio is recomputed from
     the sums (never an average of the managers' ratios); an amount or count is the sum;
@@ -36,7 +36,7 @@ indicators as (
 
 team_managers as (
     select ta.ancestor_team_id as team_id, m.manager_id
-    from {{ ref('team_ancestors') }} as ta
+    from {{ ref('bridge_team_ancestors') }} as ta
     inner join {{ ref('dim_manager') }} as m on m.team_id = ta.team_id
 ),
 

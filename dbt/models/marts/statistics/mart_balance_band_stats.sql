@@ -1,5 +1,5 @@
 {#
-  Account and customer statistics by balance band 账户/客户统计 (marts rules §6): per
+  Account and customer statistics by balance band 账户/客户统计 (docs/statistics.md): per
   organisation (every level: an organisation covers its subtree), product category and
   balance band (seed balance_bands, on the account's end-of-day balance in CNY), the
   accounts open on the date, the distinct parties holding them and their balance.

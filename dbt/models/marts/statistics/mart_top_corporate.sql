@@ -1,5 +1,5 @@
 {#
-  Top corporate customers 对公十大客户 (marts rules §6): for every organisation at every
+  Top corporate customers 对公十大客户 (docs/statistics.md): for every organisation at every
   level, the top N corporate parties (seed top_corporate_parameters) by deposit ADB over
   the month (to date), loan balance and non-performing loan balance on the as_of_date.
   An account counts toward its organisation on the as_of_date and every ancestor of it

@@ -1,5 +1,5 @@
 {#
-  The VIP view of the latest loaded date (marts rules §4, mart_vip_daily): per personal
+  The VIP view of the latest loaded date (docs/vip.md): per personal
   party, its month-to-date average daily AUM (int_party_months of the latest date's month:
   the covered days so far), the tier it holds (mart_vip_tier of the latest finished month;
   a party without one yet holds the lowest tier), the tier its month-to-date AUM alone would

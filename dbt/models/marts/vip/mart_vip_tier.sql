@@ -1,5 +1,5 @@
 {#
-  VIP tier of each personal party per finished month (marts rules §4, 贵宾客户分层).
+  VIP tier of each personal party per finished month (贵宾客户分层, docs/vip.md).
   raw_tier: the highest tier (seed vip_tiers) whose threshold is at most the month's average
   daily AUM. Quick up, slow down (快升缓降), month by month from the party's first month:
     no tier yet            → new:   the raw tier
@@ -158,7 +158,7 @@ contacts as (
         cast(c.contact_ts as date) as contact_date
     from {{ ref('stg_crm__contacts') }} as c
     inner join {{ ref('vip_contact_outcomes') }} as o on o.outcome = c.outcome
-    inner join {{ ref('customer_xref') }} as x on x.sys = c.sys and x.cust_no = c.cust_no
+    inner join {{ ref('bridge_customer_xref') }} as x on x.sys = c.sys and x.cust_no = c.cust_no
     where o.is_contact
 ),
 
