@@ -11,7 +11,7 @@ DEMO_CUSTOMERS ?= 5000
 DEMO_DAYS      ?= 125
 DEMO_START     ?= 2026-06-01
 
-.PHONY: setup demo docs notebooks ui test lint bench clean lock
+.PHONY: setup demo docs notebooks ui test lint bench clean lock codegen
 
 setup: $(STAMP)
 
@@ -44,6 +44,11 @@ docs: $(STAMP)
 # the analyst notebooks (notebooks/*.py) executed on the published warehouse, as HTML
 notebooks: $(STAMP)
 	$(BIN)/crmwh notebooks --out data/reports
+
+# the dbt files generated from the extract contract (contract/): sources, staging columns and
+# staging YAML; `crmwh codegen --check` lists those that differ
+codegen: $(STAMP)
+	$(BIN)/crmwh codegen
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

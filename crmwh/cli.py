@@ -122,6 +122,25 @@ def _ui(args: argparse.Namespace) -> int:
     os.execv(cmd[0], cmd)
 
 
+def _codegen(args: argparse.Namespace) -> int:
+    """The dbt files generated from the contract: write them, or (--check) list those that differ."""
+    from contract import dbt_codegen
+
+    if args.check:
+        stale = dbt_codegen.check()
+        for path in stale:
+            print(f"crmwh codegen: {path} differs from what contract/ gives", file=sys.stderr)
+        if stale:
+            print("crmwh codegen: run `crmwh codegen` (make codegen) and commit", file=sys.stderr)
+        return 1 if stale else 0
+    changed = dbt_codegen.write()
+    for path in changed:
+        print(f"wrote {path}")
+    if not changed:
+        print("crmwh codegen: every generated file is up to date")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crmwh", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("--host", default="127.0.0.1")
     u.add_argument("--port", type=int, default=3000)
     u.set_defaults(func=_ui)
+
+    c = sub.add_parser("codegen", help="write the dbt sources, staging column lists and "
+                       "staging YAML from the extract contract (contract/)")
+    c.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 and list the generated files that differ")
+    c.set_defaults(func=_codegen)
 
     args = parser.parse_args(argv)
     if getattr(args, "customers", 1) < 1 or getattr(args, "days", 1) < 1:

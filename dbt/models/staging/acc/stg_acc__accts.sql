@@ -8,8 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        {{ acct_common_columns() }},
-        acct_kind
+        {{ staging_columns('acc_acct') }}
     from source
 )
 

@@ -8,12 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        {{ acct_common_columns() }},
-        contract_no,
-        loan_amount,
-        maturity_date,
-        five_class,
-        overdue_days
+        {{ staging_columns('crd_acct') }}
     from source
 )
 

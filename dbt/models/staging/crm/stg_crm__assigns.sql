@@ -7,14 +7,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        assign_id,
-        manager_id,
-        sys,
-        acct_no,
-        share_pct,
-        purpose,
-        valid_from,
-        valid_to
+        {{ staging_columns('crm_assign') }}
     from source
 )
 

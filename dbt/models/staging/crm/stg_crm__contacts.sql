@@ -7,13 +7,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        contact_id,
-        manager_id,
-        sys,
-        cust_no,
-        contact_ts,
-        method,
-        outcome
+        {{ staging_columns('crm_contact') }}
     from source
 )
 

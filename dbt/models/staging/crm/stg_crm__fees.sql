@@ -7,14 +7,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        entry_id,
-        period,
-        sys,
-        cust_no,
-        fee_type,
-        amount,
-        entered_by,
-        entered_ts
+        {{ staging_columns('crm_fee') }}
     from source
 )
 

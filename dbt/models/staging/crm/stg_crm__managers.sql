@@ -8,13 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        manager_id,
-        manager_name,
-        org_id,
-        team_id,
-        grade,
-        hire_date,
-        status
+        {{ staging_columns('crm_manager') }}
     from source
 )
 

@@ -8,10 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        period,
-        manager_id,
-        indicator,
-        target_value
+        {{ staging_columns('crm_target') }}
     from source
 )
 

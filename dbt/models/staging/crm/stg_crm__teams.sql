@@ -8,10 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        team_id,
-        team_name,
-        parent_team_id,
-        org_id
+        {{ staging_columns('crm_team') }}
     from source
 )
 

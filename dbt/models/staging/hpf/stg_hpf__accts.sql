@@ -8,8 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        {{ acct_common_columns() }},
-        monthly_contribution
+        {{ staging_columns('hpf_acct') }}
     from source
 )
 

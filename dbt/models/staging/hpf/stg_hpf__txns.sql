@@ -8,7 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        {{ txn_columns() }}
+        {{ staging_columns('hpf_txn') }}
     from source
 )
 

@@ -8,12 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        {{ acct_common_columns() }},
-        loan_amount,
-        maturity_date,
-        five_class,
-        overdue_days,
-        collateral_type
+        {{ staging_columns('pln_acct') }}
     from source
 )
 

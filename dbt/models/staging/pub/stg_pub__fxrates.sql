@@ -8,8 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        currency,
-        rate_to_cny
+        {{ staging_columns('pub_fxrate') }}
     from source
 )
 

@@ -7,11 +7,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        sys,
-        org_code,
-        org_id,
-        valid_from,
-        valid_to
+        {{ staging_columns('pub_orgmap') }}
     from source
 )
 

@@ -8,10 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        org_id,
-        org_name,
-        parent_org_id,
-        org_level
+        {{ staging_columns('pub_org') }}
     from source
 )
 

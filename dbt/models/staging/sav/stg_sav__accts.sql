@@ -8,9 +8,7 @@ renamed as (
         batch_date as biz_date,
         batch_version as source_version,
         _line as source_line,
-        {{ acct_common_columns() }},
-        term_months,
-        maturity_date
+        {{ staging_columns('sav_acct') }}
     from source
 )
 
