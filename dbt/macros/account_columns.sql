@@ -1,25 +1,8 @@
 {#
   The columns an account snapshot carries across the seven legacy systems: the contract's
-  common fields, then each system's extra fields (null where a system has none).
+  common fields, then each system's extra fields (null where a system has none); both
+  lists are generated from contract/extracts.py (macros/staging_columns.sql).
 #}
-{% macro account_extra_columns() -%}
-    {{ return({
-        'term_months': 'bigint',
-        'maturity_date': 'date',
-        'acct_kind': dbt.type_string(),
-        'contract_no': dbt.type_string(),
-        'loan_amount': 'decimal(18, 2)',
-        'five_class': dbt.type_string(),
-        'overdue_days': 'bigint',
-        'collateral_type': dbt.type_string(),
-        'credit_limit': 'decimal(18, 2)',
-        'bill_day': 'bigint',
-        'shares': 'decimal(18, 2)',
-        'nav': 'decimal(10, 4)',
-        'monthly_contribution': 'decimal(18, 2)',
-    }) }}
-{%- endmacro %}
-
 {# select of one system's staging accounts with every extra column, typed, nulls for
    the fields it does not have #}
 {% macro account_snapshot_select(sys, extras) -%}
@@ -29,7 +12,7 @@
         source_version,
         source_line,
         {{ acct_common_columns() }},
-        {%- for column, type in account_extra_columns().items() %}
+        {%- for column, type in acct_extra_columns().items() %}
         {% if column in extras %}cast({{ column }} as {{ type }}){% else %}cast(null as {{ type }}){% endif %} as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ ref('stg_' ~ sys ~ '__accts') }}

@@ -56,6 +56,6 @@ select
     -- end-of-day balance as the warehouse counts it: 0 from the closing date on
     case when close_date <= biz_date then 0 else balance end as eod_balance,
     rate,
-    {{ account_extra_columns().keys() | join(',\n    ') }}
+    {{ acct_extra_columns().keys() | join(',\n    ') }}
 from numbered
 where row_in_file = 1
