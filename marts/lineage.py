@@ -410,10 +410,9 @@ def describe_base(manifest: dict, project_dir: Path, uid: str, column: str) -> d
         if src["source_name"] == "raw":
             sys_code, entity = src["name"].upper().split("_", 1)
             e = ENTITIES.get((sys_code, entity))
-            if e is not None:
-                types = dict(e.columns)
+            if e is not None:  # the column's meaning, generated from the contract
                 return {"file": e.file_name("YYYYMMDD"), "field": column,
-                        "note": types.get(column) or note}  # fmt: skip
+                        "note": note or dict(e.columns).get(column, "")}  # fmt: skip
             return {"file": src["name"], "field": column, "note": note}
         # ingest's audit tables: one audit_batch row per delivered {SYS}_{D}.OK control file
         return {"file": f"{{SYS}}_YYYYMMDD.OK ({src['name']})", "field": column,
