@@ -36,8 +36,11 @@ def main() -> None:
         wall = time.perf_counter() - t
         rows = sum(s.rows.values())
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        print(f"| {n:,} | {args.days} | {wall:.1f} | {rows:,} | {rows / wall:,.0f} | "
-              f"{s.bytes / 1e6:,.0f} | {s.bytes / 1e6 / wall:.1f} | {rss:.1f} |", flush=True)
+        print(
+            f"| {n:,} | {args.days} | {wall:.1f} | {rows:,} | {rows / wall:,.0f} | "
+            f"{s.bytes / 1e6:,.0f} | {s.bytes / 1e6 / wall:.1f} | {rss:.1f} |",
+            flush=True,
+        )
         if not args.out:
             shutil.rmtree(out)
 

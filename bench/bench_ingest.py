@@ -31,9 +31,16 @@ from contract.extracts import ENTITIES, LEGACY
 from crmwh.synth.generate import generate
 from ingest.run import ingest
 
-DUCK_TYPES = {"str": "VARCHAR", "date": "DATE", "ts": "TIMESTAMP", "time": "VARCHAR",
-              "amount": "DECIMAL(18,2)", "rate": "DECIMAL(10,4)", "decimal": "DECIMAL(18,6)",
-              "int": "BIGINT"}  # fmt: skip
+DUCK_TYPES = {
+    "str": "VARCHAR",
+    "date": "DATE",
+    "ts": "TIMESTAMP",
+    "time": "VARCHAR",
+    "amount": "DECIMAL(18,2)",
+    "rate": "DECIMAL(10,4)",
+    "decimal": "DECIMAL(18,6)",
+    "int": "BIGINT",
+}
 
 
 def landing_for(work: Path, customers: int, days: int) -> Path:
@@ -70,14 +77,17 @@ def bare_read(utf8: Path, db: Path) -> int:
             continue
         cols = ", ".join(f"'{c}': '{DUCK_TYPES[t]}'" for c, t in e.columns)
         q = "" if e.family is LEGACY else '"'  # RFC 4180: a quote is escaped by doubling
-        con.execute(f"""
+        con.execute(
+            f"""
             create table {sys}_{name} as select * from read_csv(?,
                 delim = '{e.family.separator}', quote = '{q}', escape = '{q}',
                 header = {str(e.family.header).lower()}, columns = {{{cols}}},
                 dateformat = '%Y%m%d', timestampformat = '%Y%m%d%H%M%S',
                 ignore_errors = true, null_padding = false, strict_mode = false,
                 auto_detect = false, new_line = '\\n')
-        """, [files])  # fmt: skip
+        """,
+            [files],
+        )
         rows += con.execute(f"select count(*) from {sys}_{name}").fetchone()[0]
     con.close()
     return rows
@@ -89,8 +99,10 @@ def main() -> None:
     p.add_argument("--days", type=int, default=31)
     p.add_argument("--work", type=Path, default=Path("/tmp/crmwh_bench"))
     args = p.parse_args()
-    print("| customers | days | rows in | MB | ingest s | rows/s | MB/s | bare read s | "
-          "ingest / bare | quarantined | peak RSS GiB |")
+    print(
+        "| customers | days | rows in | MB | ingest s | rows/s | MB/s | bare read s | "
+        "ingest / bare | quarantined | peak RSS GiB |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for n in args.sizes:
         landing = landing_for(args.work, n, args.days)
@@ -106,11 +118,18 @@ def main() -> None:
         t = time.perf_counter()
         bare_rows = bare_read(utf8, out / "bare.duckdb")
         bare = time.perf_counter() - t
-        rss = max(resource.getrusage(r).ru_maxrss for r in
-                  (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 2**20  # fmt: skip
-        print(f"| {n:,} | {args.days} | {rows:,} | {mb:,.0f} | {wall:.1f} | {rows / wall:,.0f} | "
-              f"{mb / wall:.1f} | {bare:.1f} ({bare_rows:,} rows) | {wall / bare:.2f} | "
-              f"{s.count('rows_quarantined'):,} | {rss:.1f} |", flush=True)  # fmt: skip
+        rss = (
+            max(
+                resource.getrusage(r).ru_maxrss for r in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+            )
+            / 2**20
+        )
+        print(
+            f"| {n:,} | {args.days} | {rows:,} | {mb:,.0f} | {wall:.1f} | {rows / wall:,.0f} | "
+            f"{mb / wall:.1f} | {bare:.1f} ({bare_rows:,} rows) | {wall / bare:.2f} | "
+            f"{s.count('rows_quarantined'):,} | {rss:.1f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

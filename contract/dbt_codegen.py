@@ -31,8 +31,10 @@ RAW_SOURCES = "dbt/models/staging/_raw__sources.yml"
 STAGING_COLUMNS = "dbt/macros/staging_columns.sql"
 STAGING_MODELS = "dbt/models/staging/_staging__models.yml"
 
-RAW_LOCATION = ("read_parquet('{{{{ env_var('CRMWH_DATA', 'data') }}}}/raw/{sys}/{entity}/*/*/"
-                "*.parquet', hive_partitioning = true, hive_types_autocast = false)")  # fmt: skip
+RAW_LOCATION = (
+    "read_parquet('{{{{ env_var('CRMWH_DATA', 'data') }}}}/raw/{sys}/{entity}/*/*/"
+    "*.parquet', hive_partitioning = true, hive_types_autocast = false)"
+)
 
 # columns ingest adds to every raw table (the partitions are text: no type autocast)
 RAW_EXTRA = (
@@ -65,10 +67,12 @@ def audit_columns() -> dict[str, list[tuple[str, str, str]]]:
     with duckdb.connect() as con:
         con.execute(audit.DDL)
         return {
-            t: [(c, typ.lower(), comments.get((t, c), "")) for c, typ, *_ in
-                con.execute(f"describe {t}").fetchall()]
+            t: [
+                (c, typ.lower(), comments.get((t, c), ""))
+                for c, typ, *_ in con.execute(f"describe {t}").fetchall()
+            ]
             for t in audit.TABLES
-        }  # fmt: skip
+        }
 
 
 def _column(name: str, data_type: str, description: str, tests: Iterable[str] = ()) -> dict:
@@ -87,27 +91,46 @@ def raw_sources() -> str:
     tables = []
     for e in ENTITIES.values():
         system = SYSTEMS[e.system]
-        tables.append({
-            "name": raw_table(e),
-            "description": f"{system.name}: {e.meaning}. `{e.file_name('YYYYMMDD')}` "
-                           f"({e.snapshot}) as loaded by ingest, every delivered version; "
-                           "filter with `current_batches`.",
-            "meta": {"external_location": RAW_LOCATION.format(sys=e.system.lower(),
-                                                              entity=e.name.lower())},
-            "columns": [_column(c, SQL_TYPES[t], e.column_meaning(c)) for c, t in e.columns]
-                       + [_column(c, t, d) for c, t, d in RAW_EXTRA],
-        })  # fmt: skip
+        tables.append(
+            {
+                "name": raw_table(e),
+                "description": f"{system.name}: {e.meaning}. `{e.file_name('YYYYMMDD')}` "
+                f"({e.snapshot}) as loaded by ingest, every delivered version; "
+                "filter with `current_batches`.",
+                "meta": {
+                    "external_location": RAW_LOCATION.format(sys=e.system.lower(), entity=e.name.lower())
+                },
+                "columns": [_column(c, SQL_TYPES[t], e.column_meaning(c)) for c, t in e.columns]
+                + [_column(c, t, d) for c, t, d in RAW_EXTRA],
+            }
+        )
     audit_tables = [
-        {"name": t, "description": audit.DESCRIPTIONS[t],
-         "columns": [_column(c, typ, d) for c, typ, d in cols]}
+        {
+            "name": t,
+            "description": audit.DESCRIPTIONS[t],
+            "columns": [_column(c, typ, d) for c, typ, d in cols],
+        }
         for t, cols in audit_columns().items()
-    ]  # fmt: skip
-    return _yaml({"version": 2, "sources": [
-        {"name": "raw", "description": "The raw zone: Parquet written by ingest under "
-         "data/raw/{sys}/{entity}/biz_date=D/version=v/.", "tables": tables},
-        {"name": "audit", "description": "Audit tables written by ingest in the warehouse.",
-         "schema": "main", "tables": audit_tables},
-    ]})  # fmt: skip
+    ]
+    return _yaml(
+        {
+            "version": 2,
+            "sources": [
+                {
+                    "name": "raw",
+                    "description": "The raw zone: Parquet written by ingest under "
+                    "data/raw/{sys}/{entity}/biz_date=D/version=v/.",
+                    "tables": tables,
+                },
+                {
+                    "name": "audit",
+                    "description": "Audit tables written by ingest in the warehouse.",
+                    "schema": "main",
+                    "tables": audit_tables,
+                },
+            ],
+        }
+    )
 
 
 def staging_models() -> str:
@@ -122,14 +145,18 @@ def staging_models() -> str:
             _column("source_version", batch["version"], "version of the batch delivery"),
             _column("source_line", "bigint", "line of the record in its file"),
         ]
-        columns += [_column(c, SQL_TYPES[t], e.column_meaning(c),
-                            ["not_null"] if c in e.keys else []) for c, t in e.columns]  # fmt: skip
-        models.append({
-            "name": staging_model(e),
-            "description": f"{system.name}, {e.name}: {e.meaning}; the current version of "
-                           f"each business date's batch ({e.snapshot} rows).",
-            "columns": columns,
-        })  # fmt: skip
+        columns += [
+            _column(c, SQL_TYPES[t], e.column_meaning(c), ["not_null"] if c in e.keys else [])
+            for c, t in e.columns
+        ]
+        models.append(
+            {
+                "name": staging_model(e),
+                "description": f"{system.name}, {e.name}: {e.meaning}; the current version of "
+                f"each business date's batch ({e.snapshot} rows).",
+                "columns": columns,
+            }
+        )
     return _yaml({"version": 2, "models": models})
 
 
@@ -140,9 +167,10 @@ def staging_columns() -> str:
     """The macros: column lists and types as Jinja data, and the select list they give."""
     tables = "".join(
         f"\n        '{raw_table(e)}': ["
-        + ", ".join(f"['{c}', '{SQL_TYPES[t]}']" for c, t in e.columns) + "],"
+        + ", ".join(f"['{c}', '{SQL_TYPES[t]}']" for c, t in e.columns)
+        + "],"
         for e in ENTITIES.values()
-    )  # fmt: skip
+    )
     extra: dict[str, str] = {}
     for cols in ACCT_EXTRA.values():
         extra.update({c: SQL_TYPES[t] for c, t in cols if c not in extra})
@@ -198,6 +226,8 @@ def write(root: Path = ROOT) -> list[str]:
 
 def check(root: Path = ROOT) -> list[str]:
     """The generated files whose committed text differs from what the contract gives."""
-    return [path for path, text in generated().items()
-            if not (root / path).exists()
-            or (root / path).read_text(encoding="utf-8") != text]  # fmt: skip
+    return [
+        path
+        for path, text in generated().items()
+        if not (root / path).exists() or (root / path).read_text(encoding="utf-8") != text
+    ]

@@ -102,45 +102,92 @@ class Entity:
 
     def column_meaning(self, column: str) -> str:
         """What a column means in this entity (see MEANINGS)."""
-        for table in (COLUMN_MEANINGS.get(f"{self.system}_{self.name}", {}),
-                      COLUMN_MEANINGS.get(self.name, {}), MEANINGS):  # fmt: skip
+        for table in (
+            COLUMN_MEANINGS.get(f"{self.system}_{self.name}", {}),
+            COLUMN_MEANINGS.get(self.name, {}),
+            MEANINGS,
+        ):
             if column in table:
                 return table[column]
         raise KeyError(f"{self.system}_{self.name}.{column}: no meaning in contract.extracts")
 
 
 _PERSONAL_CUST: tuple[Column, ...] = (
-    ("cust_no", "str"), ("cust_name", "str"), ("id_type", "str"), ("id_no", "str"),
-    ("gender", "str"), ("birth_date", "date"), ("mobile", "str"), ("address", "str"),
-    ("org_code", "str"), ("cust_status", "str"), ("update_ts", "ts"),
-)  # fmt: skip
+    ("cust_no", "str"),
+    ("cust_name", "str"),
+    ("id_type", "str"),
+    ("id_no", "str"),
+    ("gender", "str"),
+    ("birth_date", "date"),
+    ("mobile", "str"),
+    ("address", "str"),
+    ("org_code", "str"),
+    ("cust_status", "str"),
+    ("update_ts", "ts"),
+)
 _CORPORATE_CUST: tuple[Column, ...] = (
-    ("cust_no", "str"), ("cust_name", "str"), ("id_type", "str"), ("id_no", "str"),
-    ("industry_code", "str"), ("scale", "str"), ("reg_capital", "amount"),
-    ("org_code", "str"), ("cust_status", "str"), ("update_ts", "ts"),
-)  # fmt: skip
+    ("cust_no", "str"),
+    ("cust_name", "str"),
+    ("id_type", "str"),
+    ("id_no", "str"),
+    ("industry_code", "str"),
+    ("scale", "str"),
+    ("reg_capital", "amount"),
+    ("org_code", "str"),
+    ("cust_status", "str"),
+    ("update_ts", "ts"),
+)
 ACCT_COMMON: tuple[Column, ...] = (
-    ("acct_no", "str"), ("cust_no", "str"), ("product_code", "str"), ("currency", "str"),
-    ("org_code", "str"), ("open_date", "date"), ("close_date", "date"),
-    ("acct_status", "str"), ("balance", "amount"), ("rate", "rate"),
-)  # fmt: skip
+    ("acct_no", "str"),
+    ("cust_no", "str"),
+    ("product_code", "str"),
+    ("currency", "str"),
+    ("org_code", "str"),
+    ("open_date", "date"),
+    ("close_date", "date"),
+    ("acct_status", "str"),
+    ("balance", "amount"),
+    ("rate", "rate"),
+)
 ACCT_EXTRA: dict[str, tuple[Column, ...]] = {
     "SAV": (("term_months", "int"), ("maturity_date", "date")),
     "ACC": (("acct_kind", "str"),),
-    "CRD": (("contract_no", "str"), ("loan_amount", "amount"), ("maturity_date", "date"),
-            ("five_class", "str"), ("overdue_days", "int")),
-    "PLN": (("loan_amount", "amount"), ("maturity_date", "date"), ("five_class", "str"),
-            ("overdue_days", "int"), ("collateral_type", "str")),
+    "CRD": (
+        ("contract_no", "str"),
+        ("loan_amount", "amount"),
+        ("maturity_date", "date"),
+        ("five_class", "str"),
+        ("overdue_days", "int"),
+    ),
+    "PLN": (
+        ("loan_amount", "amount"),
+        ("maturity_date", "date"),
+        ("five_class", "str"),
+        ("overdue_days", "int"),
+        ("collateral_type", "str"),
+    ),
     "CCS": (("credit_limit", "amount"), ("bill_day", "int")),
     "WMS": (("shares", "amount"), ("nav", "rate")),
     "HPF": (("monthly_contribution", "amount"),),
-}  # fmt: skip
+}
 TXN_COLUMNS: tuple[Column, ...] = (
-    ("txn_id", "str"), ("txn_date", "date"), ("txn_time", "time"), ("acct_no", "str"),
-    ("dr_cr", "str"), ("amount", "amount"), ("currency", "str"), ("channel", "str"),
-    ("txn_code", "str"), ("cp_acct_no", "str"), ("cp_name", "str"), ("cp_bank_code", "str"),
-    ("reversal_of", "str"), ("org_code", "str"), ("balance_after", "amount"), ("remark", "str"),
-)  # fmt: skip
+    ("txn_id", "str"),
+    ("txn_date", "date"),
+    ("txn_time", "time"),
+    ("acct_no", "str"),
+    ("dr_cr", "str"),
+    ("amount", "amount"),
+    ("currency", "str"),
+    ("channel", "str"),
+    ("txn_code", "str"),
+    ("cp_acct_no", "str"),
+    ("cp_name", "str"),
+    ("cp_bank_code", "str"),
+    ("reversal_of", "str"),
+    ("org_code", "str"),
+    ("balance_after", "amount"),
+    ("remark", "str"),
+)
 
 
 def _legacy_entities(sys: str) -> list[Entity]:
@@ -161,22 +208,58 @@ def _modern(sys: str, name: str, cols: str, amount: str | None, snapshot: str, k
 
 
 _MODERN_ENTITIES = [
-    _modern("CRM", "MANAGER", "manager_id manager_name org_id team_id grade:int "
-            "hire_date:date status", None, "full", "manager_id"),
+    _modern(
+        "CRM",
+        "MANAGER",
+        "manager_id manager_name org_id team_id grade:int hire_date:date status",
+        None,
+        "full",
+        "manager_id",
+    ),
     _modern("CRM", "TEAM", "team_id team_name parent_team_id org_id", None, "full", "team_id"),
-    _modern("CRM", "ASSIGN", "assign_id manager_id sys acct_no share_pct:decimal purpose "
-            "valid_from:date valid_to:date", None, "full", "assign_id"),
-    _modern("CRM", "CONTACT", "contact_id manager_id sys cust_no contact_ts:ts method outcome",
-            None, "day", "contact_id"),
-    _modern("CRM", "TARGET", "period manager_id indicator target_value:decimal", None,
-            "monthly", "period manager_id indicator"),
-    _modern("CRM", "FEE", "entry_id period sys cust_no fee_type amount:amount entered_by "
-            "entered_ts:ts", "amount", "day", ""),
+    _modern(
+        "CRM",
+        "ASSIGN",
+        "assign_id manager_id sys acct_no share_pct:decimal purpose valid_from:date valid_to:date",
+        None,
+        "full",
+        "assign_id",
+    ),
+    _modern(
+        "CRM",
+        "CONTACT",
+        "contact_id manager_id sys cust_no contact_ts:ts method outcome",
+        None,
+        "day",
+        "contact_id",
+    ),
+    _modern(
+        "CRM",
+        "TARGET",
+        "period manager_id indicator target_value:decimal",
+        None,
+        "monthly",
+        "period manager_id indicator",
+    ),
+    _modern(
+        "CRM",
+        "FEE",
+        "entry_id period sys cust_no fee_type amount:amount entered_by entered_ts:ts",
+        "amount",
+        "day",
+        "",
+    ),
     _modern("PUB", "FXRATE", "currency rate_to_cny:decimal", None, "full", "currency"),
     _modern("PUB", "ORG", "org_id org_name parent_org_id org_level:int", None, "full", "org_id"),
-    _modern("PUB", "ORGMAP", "sys org_code org_id valid_from:date valid_to:date", None, "full",
-            "sys org_code valid_from"),
-]  # fmt: skip
+    _modern(
+        "PUB",
+        "ORGMAP",
+        "sys org_code org_id valid_from:date valid_to:date",
+        None,
+        "full",
+        "sys org_code valid_from",
+    ),
+]
 
 ENTITIES: dict[tuple[str, str], Entity] = {
     (e.system, e.name): e
@@ -292,9 +375,16 @@ CODE_SETS: dict[str, set[str]] = {
 }
 
 KPI_INDICATORS = (
-    "aum_adb", "vip_count", "new_customers", "loan_adb", "fee_income",
-    "cross_sell", "contribution", "npl_ratio", "contact_compliance",
-)  # fmt: skip
+    "aum_adb",
+    "vip_count",
+    "new_customers",
+    "loan_adb",
+    "fee_income",
+    "cross_sell",
+    "contribution",
+    "npl_ratio",
+    "contact_compliance",
+)
 
 
 def cents_text(cents: int) -> str:
@@ -328,21 +418,21 @@ MEANINGS: dict[str, str] = {
     # customers
     "cust_no": "the system's own customer number; one person can have one in every system",
     "cust_name": "name of the person or company as the system holds it (full-width "
-                 "characters, spaces and bracket style vary between systems)",
+    "characters, spaces and bracket style vary between systems)",
     "id_type": "kind of identity document: 01 resident ID card, 02 household register, "
-               "03 passport, 04 HK/Macau permit, 05 Taiwan permit, 06 foreign permanent "
-               "residence; for companies 21 unified social credit code, 22 organisation "
-               "code, 23 business licence number",
+    "03 passport, 04 HK/Macau permit, 05 Taiwan permit, 06 foreign permanent "
+    "residence; for companies 21 unified social credit code, 22 organisation "
+    "code, 23 business licence number",
     "id_no": "number of the identity document: an 18-digit resident ID with its check "
-             "digit (SAV still holds old 15-digit ones), an 18-character social credit "
-             "code or a 9-character organisation code; a wrong check character is a "
-             "typing error",
+    "digit (SAV still holds old 15-digit ones), an 18-character social credit "
+    "code or a 9-character organisation code; a wrong check character is a "
+    "typing error",
     "gender": "1 male, 2 female",
     "birth_date": "date of birth",
     "mobile": "mobile phone number",
     "address": "postal address",
     "org_code": "the system's own code of the branch or outlet the row belongs to; every "
-                "system codes branches its own way (PUB ORGMAP maps codes to org_id)",
+    "system codes branches its own way (PUB ORGMAP maps codes to org_id)",
     "cust_status": "0 normal, 1 closed, 2 frozen",
     "update_ts": "when the system last changed the customer",
     "industry_code": "industry, GB/T 4754: a letter and 2 digits",
@@ -351,22 +441,22 @@ MEANINGS: dict[str, str] = {
     # accounts
     "acct_no": "the system's own account number",
     "product_code": "the account's product (e.g. SAV-DD demand savings, PLN-MTG mortgage); "
-                    "decides whether the balance counts as AUM",
+    "decides whether the balance counts as AUM",
     "currency": "currency, ISO 4217 (CNY, USD, HKD, EUR)",
     "open_date": "date the account was opened",
     "close_date": "date the account was closed; empty while open",
     "acct_status": "0 normal, 1 closed, 2 frozen, 3 dormant 久悬",
     "balance": "end-of-day balance on the business date, in the account's currency: money "
-               "the bank holds for the customer (deposits) or is owed (loans)",
+    "the bank holds for the customer (deposits) or is owed (loans)",
     "rate": "annual interest rate in percent (2.1500 = 2.15%)",
     "term_months": "term of the deposit in months; 0 = demand",
     "maturity_date": "date the deposit or loan matures",
     "acct_kind": "kind of corporate account: 1 basic 基本户, 2 general 一般户, "
-                 "3 special 专用户, 4 temporary 临时户",
+    "3 special 专用户, 4 temporary 临时户",
     "contract_no": "number of the loan contract",
     "loan_amount": "amount lent, in the account's currency",
     "five_class": "five-level loan classification: 1 normal, 2 special mention, "
-                  "3 substandard, 4 doubtful, 5 loss (3 to 5 are non-performing)",
+    "3 substandard, 4 doubtful, 5 loss (3 to 5 are non-performing)",
     "overdue_days": "days the loan is past due; 0 when paid on time",
     "collateral_type": "kind of collateral securing the loan",
     "credit_limit": "the card's credit limit, in the account's currency",
@@ -376,25 +466,23 @@ MEANINGS: dict[str, str] = {
     "monthly_contribution": "amount paid into the provident-fund account every month",
     # transactions
     "txn_id": "the system's transaction id; the same transaction is sometimes delivered "
-              "twice, in one file or on two days",
+    "twice, in one file or on two days",
     "txn_date": "date the transaction was posted",
     "txn_time": "time of day the transaction was posted",
-    "dr_cr": "D debit (money out of a deposit; drawdown or purchase on a loan or card) "
-             "or C credit",
-    "amount": "amount of the transaction, always positive, in its currency; dr_cr gives "
-              "the direction",
+    "dr_cr": "D debit (money out of a deposit; drawdown or purchase on a loan or card) or C credit",
+    "amount": "amount of the transaction, always positive, in its currency; dr_cr gives the direction",
     "channel": "01 counter, 02 ATM, 03 online banking, 04 mobile, 05 POS, 06 batch, "
-               "07 system (interest, fees)",
+    "07 system (interest, fees)",
     "txn_code": "kind of transaction (e.g. 1001 cash deposit, 1102 transfer with another "
-                "bank, 1201 salary credit, 2101 service fee, 9001 reversal)",
+    "bank, 1201 salary credit, 2101 service fee, 9001 reversal)",
     "cp_acct_no": "the counterparty's account number",
     "cp_name": "the counterparty's name",
     "cp_bank_code": "the counterparty's 12-digit bank code; any code but the bank's own "
-                    f"({OWN_BANK_CODE}) is money leaving or entering the bank",
+    f"({OWN_BANK_CODE}) is money leaving or entering the bank",
     "reversal_of": "for a reversal 冲正, the txn_id it cancels (sometimes posted on an "
-                   "earlier day); it has the opposite dr_cr and the same amount",
+    "earlier day); it has the opposite dr_cr and the same amount",
     "balance_after": "the account's balance after the transaction; the day's last one "
-                     "equals the end-of-day balance",
+    "equals the end-of-day balance",
     "remark": "free text entered with the transaction",
     # CRM
     "manager_id": "the customer manager (CRM MANAGER)",
@@ -408,8 +496,8 @@ MEANINGS: dict[str, str] = {
     "parent_team_id": "the team above this one; empty at the top of the tree",
     "assign_id": "id of the assignment",
     "share_pct": "the manager's share of the account, 0 to 100; the assess shares of an "
-                 "account on a day should add up to at most 100, the rest belongs to the "
-                 "account's organisation",
+    "account on a day should add up to at most 100, the rest belongs to the "
+    "account's organisation",
     "purpose": "assess (counts for the manager's performance) or watch (follow only)",
     "valid_from": "first day the row holds",
     "valid_to": "day the row stops holding; empty while it holds",
@@ -429,21 +517,21 @@ MEANINGS: dict[str, str] = {
     "org_name": "the organisation's name",
     "parent_org_id": "the organisation above this one; empty for the head office",
     "org_level": "1 head office, 2 tier-1 branch, 3 city branch, 4 sub-branch 支行, 5 outlet 网点",
-}  # fmt: skip
+}
 
 COLUMN_MEANINGS: dict[str, dict[str, str]] = {
     "TXN": {
         "currency": "currency of the amount, ISO 4217 (CNY, USD, HKD, EUR)",
         "org_code": "the system's own code of the branch or outlet of the account; every "
-                    "system codes branches its own way (PUB ORGMAP maps codes to org_id)",
+        "system codes branches its own way (PUB ORGMAP maps codes to org_id)",
     },
     "CCS_ACCT": {
         "balance": "what the cardholder owes at the end of the business date (0 or more), "
-                   "in the account's currency",
+        "in the account's currency",
     },
     "WMS_ACCT": {
         "balance": "market value of the position at the end of the business date "
-                   "(shares × nav), in the account's currency",
+        "(shares × nav), in the account's currency",
     },
     "HPF_ACCT": {
         "balance": "end-of-day balance of the provident-fund account, held as agent (not AUM)",
@@ -486,7 +574,6 @@ COLUMN_MEANINGS: dict[str, dict[str, str]] = {
         "org_code": "a system's own branch or outlet code, as in its CUST, ACCT and TXN files",
         "org_id": "the unified organisation (PUB ORG) the code stands for",
         "valid_from": "first day the mapping holds",
-        "valid_to": "day the mapping stops holding (outlets merge, codes move); empty "
-                    "while it holds",
+        "valid_to": "day the mapping stops holding (outlets merge, codes move); empty while it holds",
     },
-}  # fmt: skip
+}

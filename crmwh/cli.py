@@ -39,15 +39,20 @@ def _run(args: argparse.Namespace) -> int:
         for line in failed_checks(run):
             print(f"quality check failed: {line}", file=sys.stderr)
     if result.ingested is not None and not result.ingested.success:
-        print(f"crmwh run: the ingest run {result.ingested.run_id} failed (a batch failing its "
-              "quality suite is rejected: see audit_batch); nothing was published", file=sys.stderr)
+        print(
+            f"crmwh run: the ingest run {result.ingested.run_id} failed (a batch failing its "
+            "quality suite is rejected: see audit_batch); nothing was published",
+            file=sys.stderr,
+        )
         return 1
     if result.built is None:
         print("crmwh run: nothing to build: every loaded date is published")
         return 0
     if not result.built.success:
-        print(f"crmwh run: the build run {result.built.run_id} failed; the published marts "
-              "are unchanged", file=sys.stderr)
+        print(
+            f"crmwh run: the build run {result.built.run_id} failed; the published marts are unchanged",
+            file=sys.stderr,
+        )
         return 1
     models = len({e.asset_key for e in result.built.get_asset_materialization_events()})
     tests = result.built.get_asset_check_evaluations()
@@ -80,12 +85,24 @@ def _docs(args: argparse.Namespace) -> int:
     if parsed.exists():  # dbt re-parses the whole project without it (~10 s)
         shutil.copyfile(parsed, target / parsed.name)
     dbt = Path(sys.executable).parent / "dbt"
-    cmd = [str(dbt), "docs", "generate", "--quiet", "--project-dir", str(project),
-           "--profiles-dir", str(project), "--target-path", str(target)]  # fmt: skip
+    cmd = [
+        str(dbt),
+        "docs",
+        "generate",
+        "--quiet",
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(target),
+    ]
     done = subprocess.run(cmd, env={**os.environ, "CRMWH_DATA": str(data)})
     if done.returncode == 0:
-        print(f"dbt docs: {target / 'index.html'} (serve with: {dbt} docs serve --project-dir "
-              f"{project} --profiles-dir {project} --target-path {target})")
+        print(
+            f"dbt docs: {target / 'index.html'} (serve with: {dbt} docs serve --project-dir "
+            f"{project} --profiles-dir {project} --target-path {target})"
+        )
     return done.returncode
 
 
@@ -115,10 +132,21 @@ def _ui(args: argparse.Namespace) -> int:
     os.environ["CRMWH_DATA"] = str(Path(args.data).resolve())
     instance()  # DAGSTER_HOME with the project's dagster.yaml
     dagster = Path(sys.executable).parent / "dagster"
-    cmd = [str(dagster), "dev", "-m", "dagster_project.definitions", "-h", args.host,
-           "-p", str(args.port)]  # fmt: skip
-    print("Dagster UI: http://{}:{}  (DAGSTER_HOME={})".format(args.host, args.port,
-                                                             os.environ["DAGSTER_HOME"]))
+    cmd = [
+        str(dagster),
+        "dev",
+        "-m",
+        "dagster_project.definitions",
+        "-h",
+        args.host,
+        "-p",
+        str(args.port),
+    ]
+    print(
+        "Dagster UI: http://{}:{}  (DAGSTER_HOME={})".format(
+            args.host, args.port, os.environ["DAGSTER_HOME"]
+        )
+    )
     os.execv(cmd[0], cmd)
 
 
@@ -156,8 +184,12 @@ def main(argv: list[str] | None = None) -> int:
 
     r = sub.add_parser("run", help="run the pipeline over every batch in the landing folder")
     r.add_argument("--landing", type=Path, default=DEFAULT_LANDING)
-    r.add_argument("--data", type=Path, default=Path("data"),
-                   help="where raw/, warehouse/ and exports/ go (default: data)")
+    r.add_argument(
+        "--data",
+        type=Path,
+        default=Path("data"),
+        help="where raw/, warehouse/ and exports/ go (default: data)",
+    )
     r.set_defaults(func=_run)
 
     w = sub.add_parser("where", help="where the published marts, exports and docs are")
@@ -180,10 +212,16 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("--port", type=int, default=3000)
     u.set_defaults(func=_ui)
 
-    c = sub.add_parser("codegen", help="write the dbt sources, staging column lists and "
-                       "staging YAML from the extract contract (contract/)")
-    c.add_argument("--check", action="store_true",
-                   help="write nothing; exit 1 and list the generated files that differ")
+    c = sub.add_parser(
+        "codegen",
+        help="write the dbt sources, staging column lists and "
+        "staging YAML from the extract contract (contract/)",
+    )
+    c.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 and list the generated files that differ",
+    )
     c.set_defaults(func=_codegen)
 
     args = parser.parse_args(argv)

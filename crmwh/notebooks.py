@@ -31,8 +31,12 @@ def execute(source: Path, data: Path) -> nbformat.NotebookNode:
     previous = os.environ.get("CRMWH_DATA")
     os.environ["CRMWH_DATA"] = str(Path(data).resolve())  # the kernel inherits it
     try:
-        NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                       resources={"metadata": {"path": str(source.parent)}}).execute()
+        NotebookClient(
+            nb,
+            timeout=CELL_TIMEOUT_S,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(source.parent)}},
+        ).execute()
     finally:
         if previous is None:
             os.environ.pop("CRMWH_DATA", None)
@@ -58,8 +62,10 @@ def render(data: Path, out: Path) -> list[Path]:
         pages.append(page)
         print(f"rendered {page}")
     items = "\n".join(f'<li><a href="{p.name}">{html.escape(title(p))}</a></li>' for p in pages)
-    index = (f"<!doctype html><meta charset='utf-8'><title>crmwh reports</title>"
-             f"<h1>crmwh analyst notebooks</h1><ul>{items}</ul>\n")
+    index = (
+        f"<!doctype html><meta charset='utf-8'><title>crmwh reports</title>"
+        f"<h1>crmwh analyst notebooks</h1><ul>{items}</ul>\n"
+    )
     (out / "index.html").write_text(index, encoding="utf-8")
     return pages
 

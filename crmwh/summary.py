@@ -37,20 +37,28 @@ def marts_summary(warehouse: Path) -> str:
     look at first."""
     lines = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'"
-        ).fetchall()}  # fmt: skip
+        tables = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        }
         if "mart_vip_tier" in tables:
             period = con.execute("select max(period) from marts.mart_vip_tier").fetchone()[0]
             tiers = con.execute(
                 "select tier, count(*) from marts.mart_vip_tier where period = ? "
-                "group by tier, tier_rank order by tier_rank", [period]).fetchall()  # fmt: skip
+                "group by tier, tier_rank order by tier_rank",
+                [period],
+            ).fetchall()
             statuses = con.execute(
                 "select tier_status, count(*) from marts.mart_vip_tier group by 1 order by 1"
             ).fetchall()
-            lines.append(f"VIP tiers {period}: " + ", ".join(f"{t} {n:,}" for t, n in tiers)
-                         + "; statuses over all months: "
-                         + ", ".join(f"{s} {n:,}" for s, n in statuses))  # fmt: skip
+            lines.append(
+                f"VIP tiers {period}: "
+                + ", ".join(f"{t} {n:,}" for t, n in tiers)
+                + "; statuses over all months: "
+                + ", ".join(f"{s} {n:,}" for s, n in statuses)
+            )
         if "mart_customer_contribution" in tables:
             period, total = con.execute(
                 "select period, sum(contribution) from marts.mart_customer_contribution "
@@ -58,9 +66,13 @@ def marts_summary(warehouse: Path) -> str:
             ).fetchone()  # the latest finished month, else the month to date
             top = con.execute(
                 "select party_id, segment, contribution from marts.mart_customer_contribution "
-                "where period = ? order by contribution desc limit 3", [period]).fetchall()  # fmt: skip
-            lines.append(f"contribution {period} {_money(total)} CNY; top: "
-                         + ", ".join(f"{p} ({s}) {_money(c)}" for p, s, c in top))  # fmt: skip
+                "where period = ? order by contribution desc limit 3",
+                [period],
+            ).fetchall()
+            lines.append(
+                f"contribution {period} {_money(total)} CNY; top: "
+                + ", ".join(f"{p} ({s}) {_money(c)}" for p, s, c in top)
+            )
         if "mart_alerts" in tables:
             alerts = con.execute(
                 "select rule_id, count(*) from marts.mart_alerts group by 1 order by 1"
@@ -70,9 +82,11 @@ def marts_summary(warehouse: Path) -> str:
             period, managers, best, score = con.execute(
                 "select period, count(*) over (partition by period), manager_id, score "
                 "from marts.mart_manager_kpi where indicator = 'total' "
-                "order by period desc, score desc limit 1").fetchone()  # fmt: skip
-            lines.append(f"manager KPI {period}: {managers:,} managers scored, "
-                         f"best {best} ({score:.1f})")  # fmt: skip
+                "order by period desc, score desc limit 1"
+            ).fetchone()
+            lines.append(
+                f"manager KPI {period}: {managers:,} managers scored, best {best} ({score:.1f})"
+            )
     return "\n".join(lines)
 
 
@@ -104,5 +118,7 @@ def where_to_look(data: Path) -> str:
         ("work file (runs write it; readers never open it)", data / "warehouse" / "work.duckdb"),
     ]
     width = max(len(name) for name, _ in places)
-    return "\n".join(f"{name:<{width}}  {path}" + ("" if path.exists() else "  (not yet made)")
-                     for name, path in places)  # fmt: skip
+    return "\n".join(
+        f"{name:<{width}}  {path}" + ("" if path.exists() else "  (not yet made)")
+        for name, path in places
+    )

@@ -86,9 +86,12 @@ def _add_offline_index(index: Path) -> None:
     rows = "".join(
         f'<tr><td>{"passed" if ok else "<b>FAILED</b>"}</td><td><a href="{html.escape(str(link))}">'
         f"{html.escape(suite)}</a></td><td>{html.escape(run)}</td></tr>"
-        for ok, suite, run, link in results)
-    suites = [f'<li><a href="{html.escape(str(p.relative_to(site)))}">{html.escape(p.stem)}</a></li>'
-              for p in sorted(site.glob("expectations/*.html"))]
+        for ok, suite, run, link in results
+    )
+    suites = [
+        f'<li><a href="{html.escape(str(p.relative_to(site)))}">{html.escape(p.stem)}</a></li>'
+        for p in sorted(site.glob("expectations/*.html"))
+    ]
     block = (
         '<div id="crmwh-offline-index" style="font-family:sans-serif;margin:1em">'
         f"<h2>Validation results ({sum(not r[0] for r in results)} failed of {len(results)})</h2>"
@@ -97,6 +100,7 @@ def _add_offline_index(index: Path) -> None:
         f"<table><tr><th>status</th><th>suite</th><th>run</th></tr>{rows}</table>"
         f"<h2>Expectation suites ({len(suites)})</h2><ul>{''.join(suites)}</ul></div>"
         "<script>if (window.jQuery && jQuery.fn && jQuery.fn.bootstrapTable) "
-        "document.getElementById('crmwh-offline-index').style.display = 'none';</script>")
+        "document.getElementById('crmwh-offline-index').style.display = 'none';</script>"
+    )
     text = index.read_text(encoding="utf-8")
     index.write_text(text.replace("</body>", block + "</body>", 1), encoding="utf-8")

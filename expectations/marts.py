@@ -86,8 +86,9 @@ class MartSuite:
 # --- declarations ---------------------------------------------------------------------
 
 
-def not_null(col: str, severity: str = ERROR, mostly: float | None = None,
-             name: str = "") -> Declaration:  # fmt: skip
+def not_null(
+    col: str, severity: str = ERROR, mostly: float | None = None, name: str = ""
+) -> Declaration:
     kwargs: dict[str, Any] = {"column": col} | ({"mostly": mostly} if mostly is not None else {})
     return Declaration(name or f"{col}.not_null", "ExpectColumnValuesToNotBeNull", col, severity, kwargs)
 
@@ -110,8 +111,14 @@ def in_set(col: str, values: list, severity: str = ERROR) -> Declaration:
     return Declaration(f"{col}.in_set", "ExpectColumnValuesToBeInSet", col, severity, kwargs)
 
 
-def between(col: str, lo: float | None, hi: float | None, name: str = "", severity: str = ERROR,
-            strict_min: bool = False) -> Declaration:  # fmt: skip
+def between(
+    col: str,
+    lo: float | None,
+    hi: float | None,
+    name: str = "",
+    severity: str = ERROR,
+    strict_min: bool = False,
+) -> Declaration:
     kwargs: dict[str, Any] = {"column": col, "min_value": lo, "max_value": hi}
     if strict_min:
         kwargs["strict_min"] = True
@@ -631,10 +638,18 @@ CUSTOMER_360 = MartSuite(
 MART_SUITES: dict[str, MartSuite] = {
     s.mart: s
     for s in (
-        CUSTOMER_CONTRIBUTION, CONTRIBUTION_SCORE, VIP_TIER, VIP_DAILY, MANAGER_KPI, TEAM_KPI,
-        ALERTS, TOP_CORPORATE, BALANCE_BAND_STATS, CUSTOMER_360,
+        CUSTOMER_CONTRIBUTION,
+        CONTRIBUTION_SCORE,
+        VIP_TIER,
+        VIP_DAILY,
+        MANAGER_KPI,
+        TEAM_KPI,
+        ALERTS,
+        TOP_CORPORATE,
+        BALANCE_BAND_STATS,
+        CUSTOMER_360,
     )
-}  # fmt: skip
+}
 
 
 # --- running --------------------------------------------------------------------------
@@ -687,8 +702,9 @@ def _pandas(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
     return data
 
 
-def validate_mart(con: duckdb.DuckDBPyConnection, mart: str, min_date: str | None,
-                  max_date: str | None) -> tuple[bool, dict]:  # fmt: skip
+def validate_mart(
+    con: duckdb.DuckDBPyConnection, mart: str, min_date: str | None, max_date: str | None
+) -> tuple[bool, dict]:
     """Run `mart`'s suite on the work file behind `con` over the run's window (ISO dates;
     None = the whole history on that side). Returns (passed, metadata): passed is False
     only when an `error` expectation failed; metadata as `expectations.validate.summarise`
@@ -707,8 +723,9 @@ def validate_mart(con: duckdb.DuckDBPyConnection, mart: str, min_date: str | Non
     return passed, {**window, "rows_checked": rows, **metadata}
 
 
-def validate_marts(work: Path, min_date: str | None,
-                   max_date: str | None) -> dict[str, tuple[bool, dict]]:  # fmt: skip
+def validate_marts(
+    work: Path, min_date: str | None, max_date: str | None
+) -> dict[str, tuple[bool, dict]]:
     """`validate_mart` for every mart of `MART_SUITES`, on `work` opened read-only once."""
     with duckdb.connect(str(work), read_only=True) as con:
         return {mart: validate_mart(con, mart, min_date, max_date) for mart in MART_SUITES}

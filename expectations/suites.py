@@ -219,23 +219,33 @@ def _suite(key: tuple[str, str]) -> tuple[tuple[Declaration, ...], tuple[tuple[s
             if on_d and kind == "date":
                 between(f"{c}.in_range", relative(c, kind), ERROR, min_value=0, max_value=0)
             elif on_d:  # [D 00:00, D + 1 00:00)
-                between(f"{c}.in_range", relative(c, kind), ERROR, min_value=0,
-                        max_value=SECONDS_PER_DAY, strict_max=True)  # fmt: skip
+                between(
+                    f"{c}.in_range",
+                    relative(c, kind),
+                    ERROR,
+                    min_value=0,
+                    max_value=SECONDS_PER_DAY,
+                    strict_max=True,
+                )
             else:
                 between(f"{c}.in_range", c, ERROR, min_value=EARLIEST, max_value=LATEST)
             if c in NOT_AFTER_D or c in EARLIER_ALLOWED:
                 between(f"{c}.not_after_d", relative(c, kind), ERROR, max_value=0)
             elif kind == "ts" and not on_d:  # a record's timestamps: not after the end of D
-                between(f"{c}.not_after_d", relative(c, kind), ERROR,
-                        max_value=SECONDS_PER_DAY, strict_max=True)  # fmt: skip
+                between(
+                    f"{c}.not_after_d",
+                    relative(c, kind),
+                    ERROR,
+                    max_value=SECONDS_PER_DAY,
+                    strict_max=True,
+                )
         if c in EARLIER_ALLOWED:
             between(f"{c}.is_biz_date", relative(c, kind), WARN, min_value=0, max_value=0)
         for sys in (entity.system, None):
             rng = VALUE_RANGES.get((sys, entity.name, c))
             if rng:
                 lo, hi, strict_min, severity = rng
-                between(f"{c}.in_range", c, severity, min_value=lo, max_value=hi,
-                        strict_min=strict_min)  # fmt: skip
+                between(f"{c}.in_range", c, severity, min_value=lo, max_value=hi, strict_min=strict_min)
                 break
 
     if "id_no" in entity.column_names and "id_type" in entity.column_names:

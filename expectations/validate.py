@@ -187,8 +187,9 @@ def validate(entity: Entity, frame: pl.DataFrame) -> list[Outcome]:
     return run_validation(definition, data, decls, kinds)
 
 
-def run_validation(definition, data: pd.DataFrame, decls: list[Declaration],
-                   kinds: dict[str, str]) -> list[Outcome]:  # fmt: skip
+def run_validation(
+    definition, data: pd.DataFrame, decls: list[Declaration], kinds: dict[str, str]
+) -> list[Outcome]:
     """Run a ValidationDefinition of this process's context (`gx_context`) on a pandas
     frame: one Outcome per declaration, in their order (`kinds`: column -> "date" or
     "int", how to show its unexpected values).

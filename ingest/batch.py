@@ -73,15 +73,18 @@ def _check_file(landing: Path, entry, result: FileResult) -> ParsedFile | None:
     parsed = parse_file(buf, entity)
     result.rows_in, result.total_cents = parsed.rows_in, parsed.total_cents
     if result.md5_actual != entry.md5:
-        result.problem = (f"md5_mismatch: .OK says {entry.md5}, file has {result.md5_actual} "
-                          f"({len(buf)} bytes)")  # fmt: skip
+        result.problem = (
+            f"md5_mismatch: .OK says {entry.md5}, file has {result.md5_actual} ({len(buf)} bytes)"
+        )
     elif not parsed.header_ok:
         result.problem = f"header_mismatch: expected {','.join(entity.column_names)}"
     elif parsed.rows_in != entry.records:
         result.problem = f"count_mismatch: .OK says {entry.records} records, file has {parsed.rows_in}"
     elif parsed.total_cents != entry.total_cents:
-        result.problem = (f"total_mismatch: .OK says {cents_text(entry.total_cents)}, "
-                          f"file sums to {cents_text(parsed.total_cents)}")  # fmt: skip
+        result.problem = (
+            f"total_mismatch: .OK says {cents_text(entry.total_cents)}, "
+            f"file sums to {cents_text(parsed.total_cents)}"
+        )
     if entity.keys and parsed.frame.height:
         keys = parsed.frame.select(entity.keys)
         result.duplicate_keys = keys.height - keys.n_unique()
@@ -102,9 +105,13 @@ def process_batch(landing: Path, raw_root: Path, sys: str, biz_date: str) -> Bat
     result.version, result.mode = signal.version, signal.mode
     parsed: dict[str, ParsedFile] = {}
     for entry in signal.entries:
-        fr = FileResult(entry.file, entity_of_file(entry.file).name, md5_expected=entry.md5,
-                        records_expected=entry.records,
-                        total_expected_cents=entry.total_cents)  # fmt: skip
+        fr = FileResult(
+            entry.file,
+            entity_of_file(entry.file).name,
+            md5_expected=entry.md5,
+            records_expected=entry.records,
+            total_expected_cents=entry.total_cents,
+        )
         result.files.append(fr)
         p = _check_file(landing, entry, fr)
         if p is not None:
@@ -136,8 +143,13 @@ def _stage(raw_root: Path, result: BatchResult, parsed: dict[str, ParsedFile]) -
 
 def _keep_rejected(landing: Path, raw_root: Path, result: BatchResult, files: list[str]) -> None:
     """A rejected batch is kept as delivered, beside the raw zone, for audit and replay."""
-    dest = raw_root / "_rejected" / result.sys.lower() / f"biz_date={result.biz_date}" / (
-        f"ok={result.ok_md5[:12]}")  # fmt: skip
+    dest = (
+        raw_root
+        / "_rejected"
+        / result.sys.lower()
+        / f"biz_date={result.biz_date}"
+        / (f"ok={result.ok_md5[:12]}")
+    )
     dest.mkdir(parents=True, exist_ok=True)
     for name in [ok_path(landing, result.sys, result.biz_date).name, *files]:
         src = landing / name

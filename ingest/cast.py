@@ -54,8 +54,9 @@ def _typed(col: str, kind: str) -> pl.Expr:
     return pl.when(ok).then(parsed)
 
 
-def cast_text(frame: pl.DataFrame, entity: Entity, clean: bool
-              ) -> tuple[pl.DataFrame, pl.DataFrame, int]:  # fmt: skip
+def cast_text(
+    frame: pl.DataFrame, entity: Entity, clean: bool
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """Text columns -> (typed rows, bad rows with a `detail`, control total in cents).
 
     `frame` holds the entity's columns as text plus `_line`. With `clean`, fields are

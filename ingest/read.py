@@ -138,8 +138,9 @@ def _collect(exc: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("crmwh-collect", _collect)
 
 
-def _decode_lines(buf: bytes, starts: np.ndarray, nexts: np.ndarray, keep: np.ndarray,
-                  encoding: str, sep: bytes) -> tuple[bytes, np.ndarray, list[int]]:  # fmt: skip
+def _decode_lines(
+    buf: bytes, starts: np.ndarray, nexts: np.ndarray, keep: np.ndarray, encoding: str, sep: bytes
+) -> tuple[bytes, np.ndarray, list[int]]:
     """UTF-8 bytes of the lines `keep` (physical indices), `sep` replaced by UNIT_SEP.
 
     Returns the text, the physical index of each line kept, and the physical indices of
@@ -157,8 +158,9 @@ def _decode_lines(buf: bytes, starts: np.ndarray, nexts: np.ndarray, keep: np.nd
     if len(run_first) == 1:  # the common case: no copy of the file
         body = memoryview(buf)[starts[run_first[0]] : nexts[run_last[0]]]
     else:
-        body = memoryview(b"".join(buf[starts[f] : nexts[la]]
-                                   for f, la in zip(run_first.tolist(), run_last.tolist())))  # fmt: skip
+        body = memoryview(
+            b"".join(buf[starts[f] : nexts[la]] for f, la in zip(run_first.tolist(), run_last.tolist()))
+        )
     off = np.r_[0, np.cumsum(nexts[keep] - starts[keep])]
     out: list[bytes] = []
     dropped: list[int] = []
@@ -173,8 +175,11 @@ def _decode_lines(buf: bytes, starts: np.ndarray, nexts: np.ndarray, keep: np.nd
             # the good lines between bad ones, one slice per stretch
             edges = [0, *[x for k in bad for x in (k, k + 1)], b - a]
             local = off[a : b + 1] - off[a]
-            chunk = b"".join(chunk[local[edges[i]] : local[edges[i + 1]]]
-                             for i in range(0, len(edges), 2) if edges[i] < edges[i + 1])  # fmt: skip
+            chunk = b"".join(
+                chunk[local[edges[i]] : local[edges[i + 1]]]
+                for i in range(0, len(edges), 2)
+                if edges[i] < edges[i + 1]
+            )
             utf8 = _to_utf8(chunk, encoding, sep)
         out.append(utf8)
         a = b
@@ -216,9 +221,12 @@ def _text_frame(utf8: bytes, entity: Entity, physical: np.ndarray) -> pl.DataFra
     cols = entity.column_names
     if utf8:
         frame = pl.read_csv(
-            io.BytesIO(utf8), separator=UNIT_SEP, has_header=False, quote_char=None,
+            io.BytesIO(utf8),
+            separator=UNIT_SEP,
+            has_header=False,
+            quote_char=None,
             schema={c: pl.String for c in cols},
-        )  # fmt: skip
+        )
     else:
         frame = pl.DataFrame(schema={c: pl.String for c in cols})
     frame.insert_column(len(cols), pl.Series(LINE, physical + 1, dtype=pl.Int64))
@@ -229,8 +237,14 @@ def _amount_from_text(value: str | None) -> int:
     return _raw_amount((value or "").encode(), 0, b",")
 
 
-def _finish(text: pl.DataFrame, entity: Entity, quarantined: list[Quarantined],
-            q_cents: int, raw_line, clean: bool) -> ParsedFile:  # fmt: skip
+def _finish(
+    text: pl.DataFrame,
+    entity: Entity,
+    quarantined: list[Quarantined],
+    q_cents: int,
+    raw_line,
+    clean: bool,
+) -> ParsedFile:
     """Cast, quarantine bad casts with their source line, and total the amount column."""
     typed, bad, total = cast_text(text, entity, clean)
     for row in bad.iter_rows(named=True):
@@ -254,15 +268,15 @@ def _structural(buf: bytes, entity: Entity, skip_header: bool):
     amount_at = _amount_index(entity)
     for f, la, reason in bad:
         raw = buf[starts[f + first] : ends[la + first]]
-        quarantined.append(_quarantine(raw, f + first, la - f + 1, reason, fields[f],
-                                       len(entity.columns)))  # fmt: skip
+        quarantined.append(
+            _quarantine(raw, f + first, la - f + 1, reason, fields[f], len(entity.columns))
+        )
         q_cents += _raw_amount(raw, amount_at, fam.separator.encode())
     keep = np.flatnonzero(good) + first
     return starts, nexts, keep, quarantined, q_cents
 
 
-def _quarantine(raw: bytes, index: int, lines: int, reason: str, fields: int,
-                width: int) -> Quarantined:  # fmt: skip
+def _quarantine(raw: bytes, index: int, lines: int, reason: str, fields: int, width: int) -> Quarantined:
     if reason == "broken_line":
         detail = f"record spans {lines} lines (a newline inside a field)"
     else:
@@ -289,8 +303,7 @@ def _raw_amount(raw: bytes, at: int | None, sep: bytes) -> int:
 def parse_legacy(buf: bytes, entity: Entity) -> ParsedFile:
     fam = entity.family
     starts, nexts, keep, quarantined, q_cents = _structural(buf, entity, skip_header=False)
-    utf8, kept, dropped = _decode_lines(buf, starts, nexts, keep, fam.encoding,
-                                        fam.separator.encode())  # fmt: skip
+    utf8, kept, dropped = _decode_lines(buf, starts, nexts, keep, fam.encoding, fam.separator.encode())
     q_cents += _quarantine_dropped(buf, starts, nexts, dropped, entity, quarantined)
     text = _text_frame(utf8, entity, kept)
     return _finish(text, entity, quarantined, q_cents, _line_getter(buf, starts, nexts), True)
@@ -314,8 +327,14 @@ def _bad_bytes_detail(raw: bytes, encoding: str) -> tuple[str, str]:
         return "bad_bytes", f"bytes {bad} at byte {e.start} are not valid {encoding}"
 
 
-def _quarantine_dropped(buf: bytes, starts: np.ndarray, nexts: np.ndarray, dropped: list[int],
-                        entity: Entity, quarantined: list[Quarantined]) -> int:  # fmt: skip
+def _quarantine_dropped(
+    buf: bytes,
+    starts: np.ndarray,
+    nexts: np.ndarray,
+    dropped: list[int],
+    entity: Entity,
+    quarantined: list[Quarantined],
+) -> int:
     """Quarantine the lines dropped while decoding; returns their amounts in cents."""
     cents = 0
     for i in dropped:
@@ -357,8 +376,11 @@ def _parse_quoted_csv(buf: bytes, entity: Entity) -> ParsedFile:
         q_cents += _raw_amount(raw, at, b",")
         physical[line] = b""
         rest = _parse_quoted_csv(b"\n".join(physical), entity)
-        return ParsedFile(rest.frame, sorted(rest.quarantined + quarantined, key=lambda q: q.line),
-                          rest.total_cents + q_cents)  # fmt: skip
+        return ParsedFile(
+            rest.frame,
+            sorted(rest.quarantined + quarantined, key=lambda q: q.line),
+            rest.total_cents + q_cents,
+        )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=",", quotechar='"', strict=True)
     next(reader)
     prev = reader.line_num
@@ -370,15 +392,23 @@ def _parse_quoted_csv(buf: bytes, entity: Entity) -> ParsedFile:
             lines.append(first)
         elif rec:  # an empty physical line was deleted above (bad bytes) or is blank
             raw = b"\n".join(physical[first - 1 : prev]).rstrip(b"\r")
-            quarantined.append(Quarantined(first, prev - first + 1, "wrong_field_count",
-                                           f"{len(rec)} fields, expected {width}", raw))  # fmt: skip
+            quarantined.append(
+                Quarantined(
+                    first,
+                    prev - first + 1,
+                    "wrong_field_count",
+                    f"{len(rec)} fields, expected {width}",
+                    raw,
+                )
+            )
             if at is not None and len(rec) > at:
                 q_cents += _raw_amount(rec[at].encode(), 0, b",")
     frame = pl.DataFrame(rows, schema={c: pl.String for c in entity.column_names}, orient="row")
     frame = frame.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)) for c in frame.columns)
     frame.insert_column(len(entity.columns), pl.Series(LINE, lines, dtype=pl.Int64))
-    return _finish(frame, entity, quarantined, q_cents,
-                   lambda line: physical[line - 1].rstrip(b"\r"), False)
+    return _finish(
+        frame, entity, quarantined, q_cents, lambda line: physical[line - 1].rstrip(b"\r"), False
+    )
 
 
 def parse_file(buf: bytes, entity: Entity) -> ParsedFile:

@@ -29,10 +29,13 @@ def audit_report(warehouse: Path) -> str:
         ).fetchall()
         dups = con.execute("select count(*) from duplicate_keys").fetchone()[0]
     lines = ["audit_batch:"]
-    lines += [f"  {s:<11} {n:>6} batches  rows in {i:>12,}  loaded {lo:>12,}  quarantined {q:>7,}"
-              for s, n, i, lo, q in status]  # fmt: skip
-    lines.append("quarantined rows of current batches: "
-                 + (", ".join(f"{r} {n}" for r, n in reasons) or "none"))  # fmt: skip
+    lines += [
+        f"  {s:<11} {n:>6} batches  rows in {i:>12,}  loaded {lo:>12,}  quarantined {q:>7,}"
+        for s, n, i, lo, q in status
+    ]
+    lines.append(
+        "quarantined rows of current batches: " + (", ".join(f"{r} {n}" for r, n in reasons) or "none")
+    )
     lines.append(f"repeated keys kept for the dbt layer to drop (duplicate_keys): {dups}")
     lines += [f"  rejected {s} {d}: {why[:120]}" for s, d, why in rejected]
     lines.append(f"files where rows in != loaded + quarantined + rejected: {broken}")

@@ -66,8 +66,9 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def _todo(con, arrivals: dict[tuple[str, str], Arrival], dates: set[str] | None,
-          systems: set[str] | None) -> tuple[list[tuple[str, str, int]], int]:  # fmt: skip
+def _todo(
+    con, arrivals: dict[tuple[str, str], Arrival], dates: set[str] | None, systems: set[str] | None
+) -> tuple[list[tuple[str, str, int]], int]:
     todo, unchanged = [], 0
     for (sys, d), arr in sorted(arrivals.items()):
         if (dates is not None and d not in dates) or (systems is not None and sys not in systems):
@@ -89,10 +90,18 @@ def pending_dates(landing: Path, warehouse: Path) -> list[str]:
     if not Path(warehouse).exists():
         return sorted({d for _, d in arrivals})
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        decided = {(s, d.strftime("%Y%m%d"), m) for s, d, m in con.execute(
-            "select sys, biz_date, ok_md5 from audit_batch where ok_md5 is not null").fetchall()}
-        waiting = {(s, d.strftime("%Y%m%d")) for s, d in con.execute(
-            "select sys, biz_date from audit_batch where status = 'waiting'").fetchall()}  # fmt: skip
+        decided = {
+            (s, d.strftime("%Y%m%d"), m)
+            for s, d, m in con.execute(
+                "select sys, biz_date, ok_md5 from audit_batch where ok_md5 is not null"
+            ).fetchall()
+        }
+        waiting = {
+            (s, d.strftime("%Y%m%d"))
+            for s, d in con.execute(
+                "select sys, biz_date from audit_batch where status = 'waiting'"
+            ).fetchall()
+        }
     out = set()
     for (sys, d), arr in arrivals.items():
         if arr.complete and (sys, d, _md5(arr.ok_path)) not in decided:
@@ -146,18 +155,27 @@ class _AuditRows:
     @classmethod
     def load(cls, con) -> _AuditRows:
         current = audit.current(con)
-        first_seen = {(s, d.strftime("%Y%m%d")): t for s, d, t in con.execute(
-            "select sys, biz_date, first_seen_at from audit_batch where status = 'waiting'"
-        ).fetchall()}  # fmt: skip
+        first_seen = {
+            (s, d.strftime("%Y%m%d")): t
+            for s, d, t in con.execute(
+                "select sys, biz_date, first_seen_at from audit_batch where status = 'waiting'"
+            ).fetchall()
+        }
         newest: dict[str, str] = {}
         for s, d in current:
             newest[s] = max(newest.get(s, d), d)
         return cls(current, first_seen, newest)
 
 
-def ingest(landing: Path, raw_root: Path, warehouse: Path, dates: Iterable[str] | None = None,
-           systems: Iterable[str] | None = None, workers: int | None = None,
-           run_id: str = "") -> IngestSummary:  # fmt: skip
+def ingest(
+    landing: Path,
+    raw_root: Path,
+    warehouse: Path,
+    dates: Iterable[str] | None = None,
+    systems: Iterable[str] | None = None,
+    workers: int | None = None,
+    run_id: str = "",
+) -> IngestSummary:
     """Ingest the complete batches of `dates` (all when None) and refresh the audit."""
     t0 = dt.datetime.now()
     landing, raw_root = Path(landing), Path(raw_root)
@@ -165,8 +183,12 @@ def ingest(landing: Path, raw_root: Path, warehouse: Path, dates: Iterable[str] 
     arrivals = scan(landing)
     con = audit.connect(Path(warehouse))
     try:
-        todo, summary.unchanged = _todo(con, arrivals, None if dates is None else set(dates),
-                                        None if systems is None else set(systems))  # fmt: skip
+        todo, summary.unchanged = _todo(
+            con,
+            arrivals,
+            None if dates is None else set(dates),
+            None if systems is None else set(systems),
+        )
         rows = _AuditRows.load(con)
 
         def on_result(r: BatchResult) -> None:
@@ -194,35 +216,71 @@ def _decide(raw_root: Path, r: BatchResult, rows: _AuditRows, run_id: str) -> No
         raw_zone.promote(r.staged, raw_root, r.sys, r.biz_date, r.version)
     date, files, now = to_date(r.biz_date), r.files, rows.now
     newest = rows.newest.get(r.sys)
-    rows.batches.append({
-        "sys": r.sys, "biz_date": date, "version": r.version, "mode": r.mode, "ok_md5": r.ok_md5,
-        "status": r.status, "is_current": r.status == "loaded", "reason": r.reason or None,
-        "files": len(files), "rows_in": sum(f.rows_in for f in files),
-        "rows_loaded": sum(f.rows_loaded for f in files),
-        "rows_quarantined": sum(f.rows_quarantined for f in files),
-        "rows_rejected": sum(f.rows_rejected for f in files),
-        "first_seen_at": rows.first_seen.get((r.sys, r.biz_date), now), "processed_at": now,
-        "arrived_after": to_date(newest) if newest and newest > r.biz_date else None,
-        "run_id": run_id,
-    })  # fmt: skip
+    rows.batches.append(
+        {
+            "sys": r.sys,
+            "biz_date": date,
+            "version": r.version,
+            "mode": r.mode,
+            "ok_md5": r.ok_md5,
+            "status": r.status,
+            "is_current": r.status == "loaded",
+            "reason": r.reason or None,
+            "files": len(files),
+            "rows_in": sum(f.rows_in for f in files),
+            "rows_loaded": sum(f.rows_loaded for f in files),
+            "rows_quarantined": sum(f.rows_quarantined for f in files),
+            "rows_rejected": sum(f.rows_rejected for f in files),
+            "first_seen_at": rows.first_seen.get((r.sys, r.biz_date), now),
+            "processed_at": now,
+            "arrived_after": to_date(newest) if newest and newest > r.biz_date else None,
+            "run_id": run_id,
+        }
+    )
     rows.files += [
-        {"sys": r.sys, "biz_date": date, "version": r.version, "ok_md5": r.ok_md5,
-         "file": f.file, "entity": f.entity, "bytes": f.bytes, "md5_expected": f.md5_expected,
-         "md5_actual": f.md5_actual, "records_expected": f.records_expected,
-         "rows_in": f.rows_in, "rows_loaded": f.rows_loaded,
-         "rows_quarantined": f.rows_quarantined, "rows_rejected": f.rows_rejected,
-         "total_expected": f.total_expected_cents / 100, "total_actual": f.total_cents / 100,
-         "duplicate_keys": f.duplicate_keys, "problem": f.problem}
-        for f in files]  # fmt: skip
+        {
+            "sys": r.sys,
+            "biz_date": date,
+            "version": r.version,
+            "ok_md5": r.ok_md5,
+            "file": f.file,
+            "entity": f.entity,
+            "bytes": f.bytes,
+            "md5_expected": f.md5_expected,
+            "md5_actual": f.md5_actual,
+            "records_expected": f.records_expected,
+            "rows_in": f.rows_in,
+            "rows_loaded": f.rows_loaded,
+            "rows_quarantined": f.rows_quarantined,
+            "rows_rejected": f.rows_rejected,
+            "total_expected": f.total_expected_cents / 100,
+            "total_actual": f.total_cents / 100,
+            "duplicate_keys": f.duplicate_keys,
+            "problem": f.problem,
+        }
+        for f in files
+    ]
     if r.status == "loaded":
         rows.quarantine += [
-            {"sys": r.sys, "entity": entity, "biz_date": date, "version": r.version,
-             "ok_md5": r.ok_md5, "file": file, "line": q.line, "lines": q.lines,
-             "reason": q.reason, "detail": q.detail,
-             "raw_text": q.raw.decode("gb18030" if file.endswith(".dat") else "utf-8",
-                                      errors="backslashreplace"),
-             "raw_bytes": q.raw, "quarantined_at": now}
-            for file, entity, q in r.quarantined]  # fmt: skip
+            {
+                "sys": r.sys,
+                "entity": entity,
+                "biz_date": date,
+                "version": r.version,
+                "ok_md5": r.ok_md5,
+                "file": file,
+                "line": q.line,
+                "lines": q.lines,
+                "reason": q.reason,
+                "detail": q.detail,
+                "raw_text": q.raw.decode(
+                    "gb18030" if file.endswith(".dat") else "utf-8", errors="backslashreplace"
+                ),
+                "raw_bytes": q.raw,
+                "quarantined_at": now,
+            }
+            for file, entity, q in r.quarantined
+        ]
 
 
 def _write(con, rows: _AuditRows) -> None:
@@ -233,13 +291,21 @@ def _write(con, rows: _AuditRows) -> None:
     decided = [(b["sys"], b["biz_date"]) for b in rows.batches]
     con.execute("begin")
     for table, keys, sql in [
-        ("_loaded", loaded, "update audit_batch set is_current = false, status = 'superseded' "
-                            "from _loaded k where audit_batch.sys = k.sys "
-                            "and audit_batch.biz_date = k.biz_date and is_current"),
-        ("_decided", decided, "delete from audit_batch using _decided k where audit_batch.sys = k.sys "
-                              "and audit_batch.biz_date = k.biz_date "
-                              "and audit_batch.status in ('waiting', 'missing')"),
-    ]:  # fmt: skip
+        (
+            "_loaded",
+            loaded,
+            "update audit_batch set is_current = false, status = 'superseded' "
+            "from _loaded k where audit_batch.sys = k.sys "
+            "and audit_batch.biz_date = k.biz_date and is_current",
+        ),
+        (
+            "_decided",
+            decided,
+            "delete from audit_batch using _decided k where audit_batch.sys = k.sys "
+            "and audit_batch.biz_date = k.biz_date "
+            "and audit_batch.status in ('waiting', 'missing')",
+        ),
+    ]:
         if keys:
             frame = pl.DataFrame(keys, schema={"sys": pl.String, "biz_date": pl.Date}, orient="row")
             con.register(table, frame.to_arrow())
@@ -248,8 +314,9 @@ def _write(con, rows: _AuditRows) -> None:
     audit.insert_frame(con, "audit_batch", pl.DataFrame(rows.batches, infer_schema_length=None))
     audit.insert_frame(con, "audit_file", pl.DataFrame(rows.files, infer_schema_length=None))
     if rows.quarantine:
-        audit.insert_frame(con, "quarantine_rows", pl.DataFrame(rows.quarantine,
-                                                                infer_schema_length=None))  # fmt: skip
+        audit.insert_frame(
+            con, "quarantine_rows", pl.DataFrame(rows.quarantine, infer_schema_length=None)
+        )
     con.execute("commit")
 
 
@@ -260,8 +327,11 @@ def _record_waiting(con, arrivals: dict[tuple[str, str], Arrival]) -> list[tuple
     for (sys, d), a in arrivals.items():
         if a.complete:
             complete.setdefault(sys, []).append(d)
-    loaded = dict(con.execute("select sys || strftime(biz_date, '%Y%m%d'), status from audit_batch "
-                              "where is_current").fetchall())  # fmt: skip
+    loaded = dict(
+        con.execute(
+            "select sys || strftime(biz_date, '%Y%m%d'), status from audit_batch where is_current"
+        ).fetchall()
+    )
     out = []
     for sys, days in complete.items():
         first, last = min(days), max(days)
@@ -280,14 +350,32 @@ def _record_waiting(con, arrivals: dict[tuple[str, str], Arrival]) -> list[tuple
     out.sort(key=lambda t: (t[1], t[0]))
     now = dt.datetime.now()
     con.execute("begin")
-    seen = {(s, d.strftime("%Y%m%d")): t for s, d, t in con.execute(
-        "select sys, biz_date, first_seen_at from audit_batch where status in ('waiting', 'missing')"
-    ).fetchall()}  # fmt: skip
+    seen = {
+        (s, d.strftime("%Y%m%d")): t
+        for s, d, t in con.execute(
+            "select sys, biz_date, first_seen_at from audit_batch where status in ('waiting', 'missing')"
+        ).fetchall()
+    }
     con.execute("delete from audit_batch where status in ('waiting', 'missing')")
-    audit.insert_frame(con, "audit_batch", pl.DataFrame([
-        {"sys": s, "biz_date": to_date(d), "status": why.split(":")[0], "is_current": False,
-         "reason": why, "first_seen_at": seen.get((s, d), now), "processed_at": now}
-        for s, d, why in out], schema_overrides={"reason": pl.String}))  # fmt: skip
+    audit.insert_frame(
+        con,
+        "audit_batch",
+        pl.DataFrame(
+            [
+                {
+                    "sys": s,
+                    "biz_date": to_date(d),
+                    "status": why.split(":")[0],
+                    "is_current": False,
+                    "reason": why,
+                    "first_seen_at": seen.get((s, d), now),
+                    "processed_at": now,
+                }
+                for s, d, why in out
+            ],
+            schema_overrides={"reason": pl.String},
+        ),
+    )
     con.execute("commit")
     return out
 
@@ -298,21 +386,26 @@ def _refresh_duplicates(con, raw_root: Path, touched: set[tuple[str, str]]) -> N
         return
     cur = audit.current(con)
     for entity in DAY_ENTITIES_WITH_KEYS:
-        targets = sorted({d for s, d0 in touched if s == entity.system
-                          for d in (d0, _shift(d0, 1))})  # fmt: skip
+        targets = sorted({d for s, d0 in touched if s == entity.system for d in (d0, _shift(d0, 1))})
         if not targets:
             continue
         need = sorted({x for d in targets for x in (d, _shift(d, -1))})
         sys = entity.system
-        paths = [str(raw_zone.part_path(raw_root, sys, entity.name, d, cur[(sys, d)]))
-                 for d in need if (sys, d) in cur]  # fmt: skip
+        paths = [
+            str(raw_zone.part_path(raw_root, sys, entity.name, d, cur[(sys, d)]))
+            for d in need
+            if (sys, d) in cur
+        ]
         key = entity.keys[0]
         con.execute("begin")
-        con.execute("delete from duplicate_keys where sys = ? and entity = ? and biz_date in "
-                    "(select unnest(?::date[]))",
-                    [entity.system, entity.name, [to_date(d) for d in targets]])  # fmt: skip
+        con.execute(
+            "delete from duplicate_keys where sys = ? and entity = ? and biz_date in "
+            "(select unnest(?::date[]))",
+            [entity.system, entity.name, [to_date(d) for d in targets]],
+        )
         if paths:
-            con.execute(f"""
+            con.execute(
+                f"""
                 insert into duplicate_keys
                 with k as (
                     select {key} as key, strptime(biz_date, '%Y%m%d')::date as d, _line
@@ -327,7 +420,9 @@ def _refresh_duplicates(con, raw_root: Path, touched: set[tuple[str, str]]) -> N
                 left join firsts p on p.key = k.key and p.d = k.d - interval 1 day
                 where k.d in (select unnest(?::date[]))
                   and (p.key is not null or k._line > f.first_line)
-            """, [paths, entity.system, entity.name, [to_date(d) for d in targets]])  # fmt: skip
+            """,
+                [paths, entity.system, entity.name, [to_date(d) for d in targets]],
+            )
         con.execute("commit")
 
 
@@ -335,8 +430,7 @@ def _shift(d: str, days: int) -> str:
     return (to_date(d) + dt.timedelta(days=days)).strftime("%Y%m%d")
 
 
-def reject_failed_batches(warehouse: Path, raw_root: Path,
-                          failed: dict[tuple[str, str], str]) -> None:  # fmt: skip
+def reject_failed_batches(warehouse: Path, raw_root: Path, failed: dict[tuple[str, str], str]) -> None:
     """Reject whole the current batches `(sys, 'YYYYMMDD') -> reason` that failed a quality
     suite after loading, as the contract rejects a batch failing its `.OK`: the delivery is
     recorded `rejected` (its rows counted as rejected, its Parquet kept for the record), and
@@ -349,23 +443,31 @@ def reject_failed_batches(warehouse: Path, raw_root: Path,
         con.execute("begin")
         for (sys, d), reason in sorted(failed.items()):
             date = to_date(d)
-            (md5,) = con.execute("select ok_md5 from audit_batch where sys = ? and biz_date = ? "
-                                 "and is_current", [sys, date]).fetchone() or (None,)  # fmt: skip
+            (md5,) = con.execute(
+                "select ok_md5 from audit_batch where sys = ? and biz_date = ? and is_current",
+                [sys, date],
+            ).fetchone() or (None,)
             if md5 is None:
                 continue
-            for table, extra in (("audit_batch", ", status = 'rejected', is_current = false, "
-                                                 "reason = $reason"),
-                                 ("audit_file", ", problem = $reason")):  # fmt: skip
-                con.execute(f"update {table} set rows_rejected = rows_rejected + rows_loaded, "
-                            f"rows_loaded = 0 {extra} where sys = $sys and biz_date = $date "
-                            "and ok_md5 = $md5", {"sys": sys, "date": date, "md5": md5,
-                                                  "reason": reason})  # fmt: skip
-            con.execute("""
+            for table, extra in (
+                ("audit_batch", ", status = 'rejected', is_current = false, reason = $reason"),
+                ("audit_file", ", problem = $reason"),
+            ):
+                con.execute(
+                    f"update {table} set rows_rejected = rows_rejected + rows_loaded, "
+                    f"rows_loaded = 0 {extra} where sys = $sys and biz_date = $date "
+                    "and ok_md5 = $md5",
+                    {"sys": sys, "date": date, "md5": md5, "reason": reason},
+                )
+            con.execute(
+                """
                 update audit_batch set status = 'loaded', is_current = true
                 where sys = $sys and biz_date = $date and status = 'superseded'
                   and version = (select max(version) from audit_batch where sys = $sys
                                  and biz_date = $date and status = 'superseded')
-            """, {"sys": sys, "date": date})  # fmt: skip
+            """,
+                {"sys": sys, "date": date},
+            )
         con.execute("commit")
         _refresh_duplicates(con, Path(raw_root), set(failed))
     finally:

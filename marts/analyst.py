@@ -27,8 +27,10 @@ def published(data: Path | None = None) -> duckdb.DuckDBPyConnection:
     """The published marts, read-only; a clear error when nothing has been published."""
     path = (data or data_dir()) / "warehouse" / "crm.duckdb"
     if not path.exists():
-        raise FileNotFoundError(f"no published warehouse at {path}: run `make demo` "
-                                "(or `crmwh run`) first, or set CRMWH_DATA")
+        raise FileNotFoundError(
+            f"no published warehouse at {path}: run `make demo` "
+            "(or `crmwh run`) first, or set CRMWH_DATA"
+        )
     return duckdb.connect(str(path), read_only=True)
 
 

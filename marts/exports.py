@@ -66,8 +66,10 @@ MARTS: dict[str, MartExport] = {
     "mart_alerts": MartExport("org_id", "as_of_date"),
     "mart_balance_band_stats": MartExport("org_id", "period"),
     "mart_contribution_score": MartExport(
-        "home_org_id", "period",
-        org_from=("mart_customer_contribution", ("party_id", "period"), "home_org_id")),
+        "home_org_id",
+        "period",
+        org_from=("mart_customer_contribution", ("party_id", "period"), "home_org_id"),
+    ),
     "mart_customer_360": MartExport("home_org_id", "as_of_date"),
     "mart_customer_contribution": MartExport("home_org_id", "period"),
     "mart_manager_kpi": MartExport("org_id", "period"),
@@ -124,8 +126,9 @@ def _org_paths(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, str]:
 
 
 def _hashes(con: duckdb.DuckDBPyConnection, key: bytes, cols: dict[str, str]) -> pa.Table:
-    clear = con.execute(f"select party_id, {', '.join(_ident(c) for c in cols.values())} "
-                        "from w.core.dim_customer").fetchall()
+    clear = con.execute(
+        f"select party_id, {', '.join(_ident(c) for c in cols.values())} from w.core.dim_customer"
+    ).fetchall()
     table = {"party_id": [r[0] for r in clear]}
     for i, name in enumerate(cols, start=1):
         table[name] = hmac_hex(key, [r[i] for r in clear])
@@ -140,11 +143,13 @@ def _scan(mart: str, table: pa.Table) -> None:
             if hits:
                 raise ValueError(
                     f"export aborted: {mart}.{name} holds {len(hits)} clear identity "
-                    f"number(s) or mobile(s), e.g. {mask_value(hits[0])}")
+                    f"number(s) or mobile(s), e.g. {mask_value(hits[0])}"
+                )
 
 
-def _mart_table(con: duckdb.DuckDBPyConnection, mart: str, spec: MartExport, root_path: str,
-                hashed: pa.Table | None) -> pa.Table:
+def _mart_table(
+    con: duckdb.DuckDBPyConnection, mart: str, spec: MartExport, root_path: str, hashed: pa.Table | None
+) -> pa.Table:
     """The mart with `__org_path` and `__part` first, sorted so each output file is a run."""
     org = f"m.{_ident(spec.org_column)}" if spec.org_column else "null"
     joins = ""
@@ -217,8 +222,9 @@ def _prune(versions: Path, current: Path) -> None:
             shutil.rmtree(old)
 
 
-def export_marts(published: Path, work: Path, exports: Path, key: bytes, run_id: str,
-                 code_version: str | None = None) -> ExportResult:
+def export_marts(
+    published: Path, work: Path, exports: Path, key: bytes, run_id: str, code_version: str | None = None
+) -> ExportResult:
     """Export every published mart as Parquet per organisation and swap `exports` to it.
 
     Raises (and leaves `exports` as it was) when a string column holds a clear ID number or
@@ -239,32 +245,47 @@ def export_marts(published: Path, work: Path, exports: Path, key: bytes, run_id:
         con.execute(f"attach {_sql_str(str(work))} as w (read_only)")
         orgs, root_path = _org_paths(con)
         con.register("orgs", orgs)
-        meta = dict(zip(("published_run_id", "published_code_version"), con.execute(
-            "select run_id, code_version from p.meta.published").fetchone() or (None, None)))
-        marts = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = 'p' "
-            "and schema_name = 'marts' order by 1").fetchall()]
+        meta = dict(
+            zip(
+                ("published_run_id", "published_code_version"),
+                con.execute("select run_id, code_version from p.meta.published").fetchone()
+                or (None, None),
+            )
+        )
+        marts = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'p' "
+                "and schema_name = 'marts' order by 1"
+            ).fetchall()
+        ]
         files: list[dict] = []
         rows: dict[str, int] = {}
         unplaced: dict[str, int] = {}
         specs: dict[str, MartExport] = {}
         for mart in marts:
-            columns = [r[0] for r in con.execute(
-                "select column_name from duckdb_columns() where database_name = 'p' and "
-                "schema_name = 'marts' and table_name = ? order by column_index",
-                [mart]).fetchall()]
+            columns = [
+                r[0]
+                for r in con.execute(
+                    "select column_name from duckdb_columns() where database_name = 'p' and "
+                    "schema_name = 'marts' and table_name = ? order by column_index",
+                    [mart],
+                ).fetchall()
+            ]
             spec = specs[mart] = _spec(mart, columns)
             hashed = _hashes(con, key, HMAC_COLUMNS[mart]) if mart in HMAC_COLUMNS else None
             table = _mart_table(con, mart, spec, root_path, hashed)
-            data = table.drop_columns(["__org_path", "__part", "__unplaced"]
-                                      + ([spec.partition] if spec.partition else []))
+            data = table.drop_columns(
+                ["__org_path", "__part", "__unplaced"] + ([spec.partition] if spec.partition else [])
+            )
             _scan(mart, data)
             rows[mart] = table.num_rows
             unplaced[mart] = pc.sum(table["__unplaced"]).as_py() or 0
             if not table.num_rows:
                 continue
-            runs = pc.run_end_encode(pc.binary_join_element_wise(
-                table["__org_path"], table["__part"], "\x00")).combine_chunks()
+            runs = pc.run_end_encode(
+                pc.binary_join_element_wise(table["__org_path"], table["__part"], "\x00")
+            ).combine_chunks()
             start = 0
             for end, run_key in zip(runs.run_ends.to_pylist(), runs.values.to_pylist()):
                 org_path, part = run_key.split("\x00")
@@ -273,16 +294,29 @@ def export_marts(published: Path, work: Path, exports: Path, key: bytes, run_id:
                     rel /= f"{spec.partition}={part}"
                 rel /= "data.parquet"
                 size, sha = _write(tmp / rel, data.slice(start, end - start))
-                files.append({"path": rel.as_posix(), "mart": mart,
-                              "org_id": org_path.split("/")[-1], "partition": part or None,
-                              "rows": end - start, "bytes": size, "sha256": sha})
+                files.append(
+                    {
+                        "path": rel.as_posix(),
+                        "mart": mart,
+                        "org_id": org_path.split("/")[-1],
+                        "partition": part or None,
+                        "rows": end - start,
+                        "bytes": size,
+                        "sha256": sha,
+                    }
+                )
                 start = end
         manifest = {
-            "run_id": run_id, "code_version": code_version or meta["published_code_version"],
-            **meta, "created_at": created.isoformat(), "root_org_path": root_path,
+            "run_id": run_id,
+            "code_version": code_version or meta["published_code_version"],
+            **meta,
+            "created_at": created.isoformat(),
+            "root_org_path": root_path,
             "orgs": dict(zip(orgs["org_id"].to_pylist(), orgs["org_path"].to_pylist())),
-            "marts": {m: {"rows": rows[m], "org_column": specs[m].org_column,
-                          "partition": specs[m].partition} for m in marts},
+            "marts": {
+                m: {"rows": rows[m], "org_column": specs[m].org_column, "partition": specs[m].partition}
+                for m in marts
+            },
             "files": files,
         }
         tmp.mkdir(parents=True, exist_ok=True)
@@ -296,8 +330,13 @@ def export_marts(published: Path, work: Path, exports: Path, key: bytes, run_id:
     finally:
         con.close()
     _prune(versions, final)
-    return ExportResult(files=len(files), rows=rows, seconds=time.perf_counter() - t0,
-                        version=final, unplaced={m: n for m, n in unplaced.items() if n})
+    return ExportResult(
+        files=len(files),
+        rows=rows,
+        seconds=time.perf_counter() - t0,
+        version=final,
+        unplaced={m: n for m, n in unplaced.items() if n},
+    )
 
 
 def mart_files(exports: Path, mart: str, org_id: str | None = None) -> list[Path]:
@@ -316,6 +355,9 @@ def mart_dataset(exports: Path, mart: str, org_id: str | None = None) -> ds.Data
     partition column typed (period as text, dates as dates)."""
     files = mart_files(exports, mart, org_id)
     part = MARTS[mart].partition if mart in MARTS else None
-    partitioning = (ds.partitioning(pa.schema([(part, PARTITION_TYPES.get(part, pa.string()))]),
-                                    flavor="hive") if part else None)
+    partitioning = (
+        ds.partitioning(pa.schema([(part, PARTITION_TYPES.get(part, pa.string()))]), flavor="hive")
+        if part
+        else None
+    )
     return ds.dataset([str(f) for f in files], format="parquet", partitioning=partitioning)

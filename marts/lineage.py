@@ -89,11 +89,24 @@ def _run_dbt_compile(manifest_path: Path, project_dir: Path, target: Path) -> No
     parsed = Manifest.from_writable_manifest(
         WritableManifest.read_and_check_versions(str(manifest_path))
     )
-    result = dbtRunner(manifest=parsed).invoke([
-        "compile", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-        "--target-path", str(target), "--log-path", str(target / "logs"),
-        "--select", "resource_type:model", "--indirect-selection", "empty", "--quiet",
-    ])  # fmt: skip
+    result = dbtRunner(manifest=parsed).invoke(
+        [
+            "compile",
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(project_dir),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+            "--select",
+            "resource_type:model",
+            "--indirect-selection",
+            "empty",
+            "--quiet",
+        ]
+    )
     if not result.success:
         raise SystemExit(f"dbt compile failed: {result.exception}")
 
@@ -118,10 +131,20 @@ def compile_models(
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         target = Path(tmp) / "target"
         proc = subprocess.run(
-            [sys.executable, "-m", "marts.lineage", "compile", str(manifest_path),
-             str(project_dir), str(target)],
-            cwd=project_dir, env=env, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "marts.lineage",
+                "compile",
+                str(manifest_path),
+                str(project_dir),
+                str(target),
+            ],
+            cwd=project_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"dbt compile failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         root = target / "compiled" / manifest["metadata"]["project_name"]
@@ -335,8 +358,7 @@ class Tracer:
 
     def _trace(self, uid: str, column: str) -> Traced:
         if uid not in self.models:  # a source or seed: the field itself
-            return Traced(frozenset([(uid, column)]), frozenset(), frozenset(), frozenset(),
-                          frozenset())  # fmt: skip
+            return Traced(frozenset([(uid, column)]), frozenset(), frozenset(), frozenset(), frozenset())
         model = self.models[uid]
         deps = model.columns.get(column)
         if model.error or deps is None:
@@ -357,8 +379,9 @@ class Tracer:
             base, v = self.base_of(self.token_uid[token])
             whole |= base
             via |= v
-        return Traced(frozenset(fields), frozenset(whole), frozenset(via), frozenset(flagged),
-                      frozenset(constants))  # fmt: skip
+        return Traced(
+            frozenset(fields), frozenset(whole), frozenset(via), frozenset(flagged), frozenset(constants)
+        )
 
 
 def analyse_project(manifest: dict, compiled: dict[str, str], project_dir: Path) -> dict:
@@ -411,12 +434,18 @@ def describe_base(manifest: dict, project_dir: Path, uid: str, column: str) -> d
             sys_code, entity = src["name"].upper().split("_", 1)
             e = ENTITIES.get((sys_code, entity))
             if e is not None:  # the column's meaning, generated from the contract
-                return {"file": e.file_name("YYYYMMDD"), "field": column,
-                        "note": note or dict(e.columns).get(column, "")}  # fmt: skip
+                return {
+                    "file": e.file_name("YYYYMMDD"),
+                    "field": column,
+                    "note": note or dict(e.columns).get(column, ""),
+                }
             return {"file": src["name"], "field": column, "note": note}
         # ingest's audit tables: one audit_batch row per delivered {SYS}_{D}.OK control file
-        return {"file": f"{{SYS}}_YYYYMMDD.OK ({src['name']})", "field": column,
-                "note": src.get("description", "")}  # fmt: skip
+        return {
+            "file": f"{{SYS}}_YYYYMMDD.OK ({src['name']})",
+            "field": column,
+            "note": src.get("description", ""),
+        }
     node = manifest["nodes"][uid]
     return {"file": node["original_file_path"], "field": column, "note": "seed (parameter table)"}
 
@@ -462,10 +491,15 @@ def summarise_batches(batches: list[tuple]) -> list[dict]:
         if version is not None and version > 1:
             s["restated"].append(f"{biz_date} (v{version})")
     return [
-        {"sys": s["sys"], "from": str(min(s["dates"])), "to": str(max(s["dates"])),
-         "count": len(s["dates"]), "restated": s["restated"]}
+        {
+            "sys": s["sys"],
+            "from": str(min(s["dates"])),
+            "to": str(max(s["dates"])),
+            "count": len(s["dates"]),
+            "restated": s["restated"],
+        }
         for s in out.values()
-    ]  # fmt: skip
+    ]
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -482,10 +516,7 @@ def build_lineage(manifest: dict, models: dict[str, ModelLineage], project_dir: 
     """{mart: {description, model_path, flags, columns: {col: record}}} for the marts."""
     tracer = Tracer(manifest, models)
     nodes = manifest["nodes"]
-    marts = sorted(
-        u for u, n in nodes.items()
-        if n["resource_type"] == "model" and is_mart(n)
-    )  # fmt: skip
+    marts = sorted(u for u, n in nodes.items() if n["resource_type"] == "model" and is_mart(n))
     out = {}
     for uid in marts:
         node = nodes[uid]
@@ -552,14 +583,21 @@ def render_markdown(header: dict, summary: list[dict], batches: list[tuple], mar
     lines += ["| | |", "| --- | --- |"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in header.items()]
     lines += ["", "## Batch versions behind the published marts", ""]
-    lines += ["| system | dates from | to | dates | restated (version > 1) |",
-              "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines += [
+        "| system | dates from | to | dates | restated (version > 1) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for s in summary:
-        lines.append(f"| {s['sys']} | {s['from']} | {s['to']} | {s['count']} | "
-                     f"{', '.join(s['restated']) or 'none'} |")  # fmt: skip
+        lines.append(
+            f"| {s['sys']} | {s['from']} | {s['to']} | {s['count']} | "
+            f"{', '.join(s['restated']) or 'none'} |"
+        )
     if len(batches) <= BATCH_ROWS_LISTED:
-        lines += ["", "| sys | biz_date | version | ok_md5 | processed_at |",
-                  "| --- | --- | --- | --- | --- |"]  # fmt: skip
+        lines += [
+            "",
+            "| sys | biz_date | version | ok_md5 | processed_at |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         lines += [f"| {' | '.join(_fmt(v) for v in b)} |" for b in batches]
     lines += ["", "## Marts", ""]
     lines += [f"- [{m}](#{m.replace('_', '-')})" for m in marts]
@@ -574,8 +612,11 @@ def render_markdown(header: dict, summary: list[dict], batches: list[tuple], mar
         lines += ["", f"## {name}", "", mart["description"], "", f"Model: `{mart['model_path']}`"]
         if mart["parse_error"]:
             lines += ["", f"**Flag:** {mart['parse_error']}"]
-        lines += ["", "| column | from files : fields | whole tables | via models | note |",
-                  "| --- | --- | --- | --- | --- |"]  # fmt: skip
+        lines += [
+            "",
+            "| column | from files : fields | whole tables | via models | note |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for col, rec in mart["columns"].items():
             fields, whole, note = _column_lines(rec)
             via = ", ".join(Path(m).stem for m in rec["models"])
@@ -602,45 +643,64 @@ def _ul(items: list[str]) -> str:
 
 def render_html(header: dict, summary: list[dict], batches: list[tuple], marts: dict) -> str:
     e = html.escape
-    out = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-           "<title>Lineage of the published marts</title>", f"<style>{CSS}</style></head><body>",
-           "<h1>Lineage of the published marts</h1><table>"]  # fmt: skip
+    out = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>Lineage of the published marts</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>Lineage of the published marts</h1><table>",
+    ]
     out += [f"<tr><th>{e(k)}</th><td>{e(_fmt(v))}</td></tr>" for k, v in header.items()]
     out.append("</table><nav><h2>Contents</h2><ul><li><a href='#batches'>Batch versions</a></li>")
-    out += [f"<li><a href='#{e(m)}'>{e(m)}</a> <span class='muted'>"
-            f"({len(d['columns'])} columns)</span></li>" for m, d in marts.items()]  # fmt: skip
+    out += [
+        f"<li><a href='#{e(m)}'>{e(m)}</a> <span class='muted'>({len(d['columns'])} columns)</span></li>"
+        for m, d in marts.items()
+    ]
     out.append("</ul></nav><section id='batches'><h2>Batch versions behind the published marts</h2>")
-    out.append("<table><tr><th>system</th><th>dates from</th><th>to</th><th>dates</th>"
-               "<th>restated (version &gt; 1)</th></tr>")  # fmt: skip
+    out.append(
+        "<table><tr><th>system</th><th>dates from</th><th>to</th><th>dates</th>"
+        "<th>restated (version &gt; 1)</th></tr>"
+    )
     for s in summary:
         restated = ", ".join(s["restated"]) or "none"
-        out.append(f"<tr><td>{e(s['sys'])}</td><td>{e(s['from'])}</td><td>{e(s['to'])}</td>"
-                   f"<td>{s['count']}</td><td>{e(restated)}</td></tr>")  # fmt: skip
+        out.append(
+            f"<tr><td>{e(s['sys'])}</td><td>{e(s['from'])}</td><td>{e(s['to'])}</td>"
+            f"<td>{s['count']}</td><td>{e(restated)}</td></tr>"
+        )
     out.append("</table>")
     if len(batches) <= BATCH_ROWS_LISTED:
-        out.append("<table><tr><th>sys</th><th>biz_date</th><th>version</th><th>ok_md5</th>"
-                   "<th>processed_at</th></tr>")  # fmt: skip
+        out.append(
+            "<table><tr><th>sys</th><th>biz_date</th><th>version</th><th>ok_md5</th>"
+            "<th>processed_at</th></tr>"
+        )
         out += ["<tr>" + "".join(f"<td>{e(_fmt(v))}</td>" for v in b) + "</tr>" for b in batches]
         out.append("</table>")
-    out.append("<p class='muted'>Per column: the extract files and fields its value is computed "
-               "from, tables whose whole row set it depends on (counts, ranking windows), and the "
-               "dbt models in between. Which rows a mart holds also depends on the joins and "
-               "filters of those models.</p></section>")  # fmt: skip
+    out.append(
+        "<p class='muted'>Per column: the extract files and fields its value is computed "
+        "from, tables whose whole row set it depends on (counts, ranking windows), and the "
+        "dbt models in between. Which rows a mart holds also depends on the joins and "
+        "filters of those models.</p></section>"
+    )
     for name, mart in marts.items():
-        out.append(f"<section id='{e(name)}'><h2>{e(name)}</h2><p>{e(mart['description'])}</p>"
-                   f"<p>Model: <code>{e(mart['model_path'])}</code></p>")  # fmt: skip
+        out.append(
+            f"<section id='{e(name)}'><h2>{e(name)}</h2><p>{e(mart['description'])}</p>"
+            f"<p>Model: <code>{e(mart['model_path'])}</code></p>"
+        )
         if mart["parse_error"]:
             out.append(f"<p class='flag'>Flag: {e(mart['parse_error'])}</p>")
-        out.append("<table><tr><th>column</th><th>from files : fields</th><th>whole tables</th>"
-                   "<th>via models</th></tr>")  # fmt: skip
+        out.append(
+            "<table><tr><th>column</th><th>from files : fields</th><th>whole tables</th>"
+            "<th>via models</th></tr>"
+        )
         for col, rec in mart["columns"].items():
             _f, _w, note = _column_lines(rec)
             desc = f"<div class='muted'>{e(rec['description'])}</div>" if rec["description"] else ""
             flag = f"<div class='flag'>{e(note)}</div>" if note else ""
             via = [Path(m).stem for m in rec["models"]]
-            out.append(f"<tr id='{e(name)}.{e(col)}'><td><code>{e(col)}</code>{desc}</td>"
-                       f"<td>{_ul(_source_text(rec))}{flag}</td><td>{_ul(rec['whole_tables'])}</td>"
-                       f"<td class='muted'>{e(', '.join(via))}</td></tr>")  # fmt: skip
+            out.append(
+                f"<tr id='{e(name)}.{e(col)}'><td><code>{e(col)}</code>{desc}</td>"
+                f"<td>{_ul(_source_text(rec))}{flag}</td><td>{_ul(rec['whole_tables'])}</td>"
+                f"<td class='muted'>{e(', '.join(via))}</td></tr>"
+            )
         out.append("</table></section>")
     out.append("</body></html>")
     return "\n".join(out)
@@ -693,7 +753,7 @@ def lineage_report(
             {"header": {k: _fmt(v) for k, v in header.items()}, "batches": summary, "marts": marts},
             indent=1,
             ensure_ascii=False,
-        ),  # fmt: skip
+        ),
     }
     for path, text in files.items():  # readers never see a half-written report
         part = path.with_name(path.name + ".part")

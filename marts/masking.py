@@ -66,8 +66,9 @@ def export_key(data: Path) -> bytes:
                 f.write(secrets.token_bytes(32))
                 f.flush()
                 os.fsync(f.fileno())
-    log.warning("%s is not set: using the development key %s (production sets %s)", KEY_ENV,
-                path, KEY_ENV)
+    log.warning(
+        "%s is not set: using the development key %s (production sets %s)", KEY_ENV, path, KEY_ENV
+    )
     key = path.read_bytes()
     if len(key) < 32:
         raise ValueError(f"{path} holds {len(key)} bytes; a key needs at least 32")
@@ -116,8 +117,9 @@ def find_clear_identity(texts: Iterable[str | None]) -> list[str]:
 def find_clear_identity_arrow(column: pa.Array | pa.ChunkedArray) -> list[str]:
     """`find_clear_identity` over an Arrow string column: RE2 filters in C++, Python confirms
     only the flagged values (so a clean million-row column costs one vectorised pass)."""
-    flagged = pc.filter(column, pc.fill_null(pc.match_substring_regex(column, CLEAR_IDENTITY_RE2),
-                                             False))
+    flagged = pc.filter(
+        column, pc.fill_null(pc.match_substring_regex(column, CLEAR_IDENTITY_RE2), False)
+    )
     return find_clear_identity(flagged.to_pylist()) if len(flagged) else []
 
 

@@ -66,15 +66,15 @@ QUALITY_COMMENTS = {
     "audit_file": "Every file of every batch: md5 and control totals, rows in/loaded/quarantined.",
     "quarantine_summary": "Quarantined records counted by file, date and reason (no raw text).",
     "duplicate_keys": "Duplicate transaction/contact keys found at ingest, per system, entity "
-                      "and date (kept in the raw zone, dropped once by dbt).",
+    "and date (kept in the raw zone, dropped once by dbt).",
     "customer_review_queue": "Customer records a person must review (core.exc_customer_review_queue); "
-                             "identity numbers in detail are masked.",
+    "identity numbers in detail are masked.",
     "reconciliation_breaks": "Account-days whose transactions do not explain the balance "
-                             "(core.exc_balance_reconciliation).",
+    "(core.exc_balance_reconciliation).",
     "credit_share_overflows": "Account day ranges whose assess shares add up to more than "
-                              "100% (scaled down to 100 for the KPI credit).",
+    "100% (scaled down to 100 for the KPI credit).",
     "shared_account_credits": "Credit shares (core.fct_credit_share) of the accounts credited "
-                              "to more than one manager: who gets what share, from when to when.",
+    "to more than one manager: who gets what share, from when to when.",
 }
 
 _DDL = """
@@ -116,12 +116,14 @@ def _copy_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         con.execute(f"insert into marts.{_ident(name)} select * from w.marts.{_ident(name)}")
         if comment:
             con.execute(f"comment on table marts.{_ident(name)} is {_sql_str(comment)}")
-        for col, ccomment in con.execute("""
+        for col, ccomment in con.execute(
+            """
                 select column_name, comment from duckdb_columns()
                 where database_name = 'w' and schema_name = 'marts' and table_name = ?
-                  and comment is not null and comment <> ''""", [name]).fetchall():
-            con.execute(f"comment on column marts.{_ident(name)}.{_ident(col)} "
-                        f"is {_sql_str(ccomment)}")
+                  and comment is not null and comment <> ''""",
+            [name],
+        ).fetchall():
+            con.execute(f"comment on column marts.{_ident(name)}.{_ident(col)} is {_sql_str(ccomment)}")
         rows[f"marts.{name}"] = con.execute(f"select count(*) from marts.{_ident(name)}").fetchone()[0]
     return rows
 
@@ -131,19 +133,28 @@ def _quality(con: duckdb.DuckDBPyConnection) -> None:
     for name, sql in QUALITY.items():
         con.execute(f"create table quality.{name} as {sql}")
     # The review queue explains an invalid ID with the number itself: mask it.
-    con.execute("create table quality.customer_review_queue as "
-                "select * from w.core.exc_customer_review_queue limit 0")
+    con.execute(
+        "create table quality.customer_review_queue as "
+        "select * from w.core.exc_customer_review_queue limit 0"
+    )
     queue = con.execute("select * from w.core.exc_customer_review_queue").fetchall()
     cols = [d[0] for d in con.description]
-    text_cols = {c for c, t in con.execute(
-        "select column_name, data_type from duckdb_columns() where database_name = 'w' "
-        "and schema_name = 'core' and table_name = 'exc_customer_review_queue'").fetchall()
-        if t == "VARCHAR"}
+    text_cols = {
+        c
+        for c, t in con.execute(
+            "select column_name, data_type from duckdb_columns() where database_name = 'w' "
+            "and schema_name = 'core' and table_name = 'exc_customer_review_queue'"
+        ).fetchall()
+        if t == "VARCHAR"
+    }
     if queue:
-        masked = [tuple(mask_clear_identity(v) if c in text_cols else v for c, v in zip(cols, r))
-                  for r in queue]
-        con.executemany(f"insert into quality.customer_review_queue values "
-                        f"({', '.join('?' * len(cols))})", masked)
+        masked = [
+            tuple(mask_clear_identity(v) if c in text_cols else v for c, v in zip(cols, r))
+            for r in queue
+        ]
+        con.executemany(
+            f"insert into quality.customer_review_queue values ({', '.join('?' * len(cols))})", masked
+        )
     for name, comment in QUALITY_COMMENTS.items():
         con.execute(f"comment on table quality.{name} is {_sql_str(comment)}")
     # Defence in depth: no quality table may carry a clear ID or mobile.
@@ -151,32 +162,59 @@ def _quality(con: duckdb.DuckDBPyConnection) -> None:
             select table_name, column_name from duckdb_columns()
             where database_name = current_database() and schema_name = 'quality'
               and data_type = 'VARCHAR'""").fetchall():
-        values = [v for (v,) in con.execute(
-            f"select distinct {_ident(col)} from quality.{_ident(table)}").fetchall()]
+        values = [
+            v
+            for (v,) in con.execute(
+                f"select distinct {_ident(col)} from quality.{_ident(table)}"
+            ).fetchall()
+        ]
         if find_clear_identity(values):
-            raise ValueError(f"quality.{table}.{col} would publish a clear identity number "
-                             "or mobile; publishing aborted")
+            raise ValueError(
+                f"quality.{table}.{col} would publish a clear identity number "
+                "or mobile; publishing aborted"
+            )
 
 
-def _meta(con: duckdb.DuckDBPyConnection, run_id: str, code_version: str,
-          min_date: str | None, max_date: str | None, marts: dict[str, int]) -> None:
+def _meta(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    code_version: str,
+    min_date: str | None,
+    max_date: str | None,
+    marts: dict[str, int],
+) -> None:
     con.execute(_DDL)
     con.execute("""
         insert into meta.published_batches
         select sys, biz_date, version, ok_md5, processed_at, run_id from w.main.audit_batch
         where is_current and status = 'loaded' order by sys, biz_date""")
     # Without an explicit window, the dates the published marts are built from.
-    con.execute("""
+    con.execute(
+        """
         insert into meta.published
         select ?, ?, ?,
                coalesce(?::date, (select min(biz_date) from meta.published_batches)),
                coalesce(?::date, (select max(biz_date) from meta.published_batches)), ?, ?""",
-                [run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None), code_version,
-                 min_date, max_date, len(marts), sum(marts.values())])
+        [
+            run_id,
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            code_version,
+            min_date,
+            max_date,
+            len(marts),
+            sum(marts.values()),
+        ],
+    )
 
 
-def publish(work: Path, published: Path, run_id: str, code_version: str,
-            min_date: str | None = None, max_date: str | None = None) -> PublishResult:
+def publish(
+    work: Path,
+    published: Path,
+    run_id: str,
+    code_version: str,
+    min_date: str | None = None,
+    max_date: str | None = None,
+) -> PublishResult:
     """Build a complete new published file from `work` (opened read-only) and swap it onto
     `published` in one `os.replace`. On any error the temporary file is removed, the error
     re-raised, and `published` is left exactly as it was."""
@@ -205,10 +243,13 @@ def publish(work: Path, published: Path, run_id: str, code_version: str,
             tables = dict(marts)
             for schema in ("quality", "meta"):
                 for (name,) in con.execute(
-                        "select table_name from duckdb_tables() where database_name = "
-                        "current_database() and schema_name = ? order by 1", [schema]).fetchall():
+                    "select table_name from duckdb_tables() where database_name = "
+                    "current_database() and schema_name = ? order by 1",
+                    [schema],
+                ).fetchall():
                     tables[f"{schema}.{name}"] = con.execute(
-                        f"select count(*) from {schema}.{_ident(name)}").fetchone()[0]
+                        f"select count(*) from {schema}.{_ident(name)}"
+                    ).fetchone()[0]
             con.execute("commit")
             con.execute("detach w")
             con.execute("checkpoint")

@@ -35,10 +35,18 @@ from marts import analyst
 TOP_SHARES = [0.01, 0.05, 0.20]  # the top slices of customers marked on the Pareto curve
 COMPONENTS = ["nii", "fee_income", "operating_cost", "risk_cost"]
 COSTS = ["operating_cost", "risk_cost"]  # subtracted: contribution = nii + fee - costs
-COMPONENT_LABELS = {"nii": "net interest income", "fee_income": "fee income",
-                    "operating_cost": "operating cost", "risk_cost": "risk cost"}
-COMPONENT_COLOURS = {"nii": "#2b7bba", "fee_income": "#2ca02c",
-                     "operating_cost": "#ff9f1c", "risk_cost": "#d62728"}
+COMPONENT_LABELS = {
+    "nii": "net interest income",
+    "fee_income": "fee income",
+    "operating_cost": "operating cost",
+    "risk_cost": "risk cost",
+}
+COMPONENT_COLOURS = {
+    "nii": "#2b7bba",
+    "fee_income": "#2ca02c",
+    "operating_cost": "#ff9f1c",
+    "risk_cost": "#d62728",
+}
 SEGMENTS = ["personal", "corporate"]
 MODEL_COLOURS = ["#2b7bba", "#d62728", "#2ca02c", "#6a3d9a", "#ff9f1c"]
 SCATTER_LINEAR_CNY = 100  # the score scatter is linear within +-100 CNY, logarithmic beyond
@@ -63,16 +71,20 @@ def stack_components(ax, x, rows: pl.DataFrame, scale: float) -> None:
     for component in COMPONENTS:
         values = rows[component].to_numpy() / scale * (-1 if component in COSTS else 1)
         base = down if component in COSTS else up
-        ax.bar(x, values, bottom=base, color=COMPONENT_COLOURS[component],
-               label=COMPONENT_LABELS[component])
+        ax.bar(
+            x, values, bottom=base, color=COMPONENT_COLOURS[component], label=COMPONENT_LABELS[component]
+        )
         base += values
 
 
 # the latest finished month (the current month is month to date and not comparable)
-latest = analyst.query(con, """
+latest = analyst.query(
+    con,
+    """
     select coalesce(max(period) filter (where is_finished), max(period)) as period
     from marts.mart_customer_contribution
-""")["period"][0]
+""",
+)["period"][0]
 print(f"Latest finished month: {latest}")
 
 # %% [markdown]
@@ -88,28 +100,41 @@ print(f"Latest finished month: {latest}")
 contrib = analyst.export("mart_customer_contribution").filter(pl.col("period") == latest)
 total = contrib["contribution"].sum()
 positive_total = contrib.filter(pl.col("contribution") > 0)["contribution"].sum()
-basis, basis_label = ((total, "the month's total contribution") if total > 0
-                      else (positive_total, "the profitable customers' contribution"))
-ranked = (contrib.sort("contribution", descending=True)
-          .with_columns(cum_share=pl.col("contribution").cum_sum() / basis,
-                        customer_share=pl.int_range(1, pl.len() + 1) / pl.len()))
+basis, basis_label = (
+    (total, "the month's total contribution")
+    if total > 0
+    else (positive_total, "the profitable customers' contribution")
+)
+ranked = contrib.sort("contribution", descending=True).with_columns(
+    cum_share=pl.col("contribution").cum_sum() / basis,
+    customer_share=pl.int_range(1, pl.len() + 1) / pl.len(),
+)
 
 top_rows = []
 for share in TOP_SHARES:
     n = max(1, math.ceil(share * ranked.height))  # at least one customer on small books
     top = ranked.head(n)
-    top_rows.append({"top": f"{share:.0%}", "customers": n,
-                     "corporate": int((top["segment"] == "corporate").sum()),
-                     "contribution_cny_m": round(top["contribution"].sum() / MILLION, 3),
-                     "share_pct": round(top["contribution"].sum() / basis * 100, 1)})
+    top_rows.append(
+        {
+            "top": f"{share:.0%}",
+            "customers": n,
+            "corporate": int((top["segment"] == "corporate").sum()),
+            "contribution_cny_m": round(top["contribution"].sum() / MILLION, 3),
+            "share_pct": round(top["contribution"].sum() / basis * 100, 1),
+        }
+    )
 top_table = pl.DataFrame(top_rows)
-print(f"{latest}: {ranked.height:,} customers, total contribution {total / MILLION:,.3f} m CNY; "
-      f"shares below are of {basis_label}.")
+print(
+    f"{latest}: {ranked.height:,} customers, total contribution {total / MILLION:,.3f} m CNY; "
+    f"shares below are of {basis_label}."
+)
 print(top_table)
 negative = ranked.filter(pl.col("contribution") < 0)
-print(f"{negative.height:,} customers ({negative.height / ranked.height:.1%}) had a negative "
-      f"contribution, together {negative['contribution'].sum() / MILLION:,.3f} m CNY; the curve "
-      f"peaks at {ranked['cum_share'].max():.0%} before they pull it back.")
+print(
+    f"{negative.height:,} customers ({negative.height / ranked.height:.1%}) had a negative "
+    f"contribution, together {negative['contribution'].sum() / MILLION:,.3f} m CNY; the curve "
+    f"peaks at {ranked['cum_share'].max():.0%} before they pull it back."
+)
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 5.5))
@@ -122,8 +147,14 @@ for row in top_rows:
     px = row["customers"] / ranked.height * 100
     py = row["share_pct"]
     ax.plot(px, py, "o", color="#d62728", markersize=7)
-    ax.annotate(f"top {row['top']}: {py:.0f}%", (px, py), textcoords="offset points", xytext=(10, -14),
-                fontsize=10, color="#d62728")
+    ax.annotate(
+        f"top {row['top']}: {py:.0f}%",
+        (px, py),
+        textcoords="offset points",
+        xytext=(10, -14),
+        fontsize=10,
+        color="#d62728",
+    )
 ax.set_xlim(0, 100)
 # a month with large losses ends far below zero: keep the profitable part of the curve readable
 ax.set_ylim(max(y.min(), -25) - 5, max(y.max(), 100) + 8)
@@ -143,7 +174,9 @@ analyst.drawn(fig)
 # resulting contribution.
 
 # %%
-by_month = analyst.query(con, """
+by_month = analyst.query(
+    con,
+    """
     select period, segment,
            sum(nii) as nii, sum(fee_income) as fee_income,
            sum(operating_cost) as operating_cost, sum(risk_cost) as risk_cost,
@@ -152,11 +185,15 @@ by_month = analyst.query(con, """
     where is_finished or period = ?
     group by period, segment
     order by period
-""", [latest])
-print(by_month.filter(pl.col("period") == latest)
-      .with_columns([(pl.col(c) / MILLION).round(3) for c in [*COMPONENTS, "contribution"]])
-      .select("segment", "customers", *COMPONENTS, "contribution")
-      .rename({c: f"{c}_cny_m" for c in [*COMPONENTS, "contribution"]}))
+""",
+    [latest],
+)
+print(
+    by_month.filter(pl.col("period") == latest)
+    .with_columns([(pl.col(c) / MILLION).round(3) for c in [*COMPONENTS, "contribution"]])
+    .select("segment", "customers", *COMPONENTS, "contribution")
+    .rename({c: f"{c}_cny_m" for c in [*COMPONENTS, "contribution"]})
+)
 
 segments = [s for s in SEGMENTS if s in set(by_month["segment"])]
 for segment in segments:
@@ -164,14 +201,18 @@ for segment in segments:
     last = rows.row(-1, named=True)
     income = (last["nii"] + last["fee_income"]) or float("nan")  # shares of income, if any
     first = rows.row(0, named=True)
-    print(f"{segment} ({last['period']}): fees are {last['fee_income'] / income:.0%} of income; "
-          f"risk cost takes {last['risk_cost'] / income:.0%} and operating cost "
-          f"{last['operating_cost'] / income:.0%} of it; contribution per customer "
-          f"{last['contribution'] / last['customers']:,.0f} CNY.")
+    print(
+        f"{segment} ({last['period']}): fees are {last['fee_income'] / income:.0%} of income; "
+        f"risk cost takes {last['risk_cost'] / income:.0%} and operating cost "
+        f"{last['operating_cost'] / income:.0%} of it; contribution per customer "
+        f"{last['contribution'] / last['customers']:,.0f} CNY."
+    )
     if rows.height > 1:
-        print(f"    since {first['period']}: contribution {first['contribution'] / MILLION:,.3f} m -> "
-              f"{last['contribution'] / MILLION:,.3f} m CNY, risk cost "
-              f"{first['risk_cost'] / MILLION:,.3f} m -> {last['risk_cost'] / MILLION:,.3f} m CNY.")
+        print(
+            f"    since {first['period']}: contribution {first['contribution'] / MILLION:,.3f} m -> "
+            f"{last['contribution'] / MILLION:,.3f} m CNY, risk cost "
+            f"{first['risk_cost'] / MILLION:,.3f} m -> {last['risk_cost'] / MILLION:,.3f} m CNY."
+        )
 
 # %%
 fig, axes = plt.subplots(1, len(segments), figsize=(6.5 * len(segments), 4.8), squeeze=False)
@@ -201,25 +242,40 @@ analyst.drawn(fig)
 # holding several categories counts in each, so the groups overlap and do not add up to the total.
 
 # %%
-holdings = analyst.query(con, """
+holdings = analyst.query(
+    con,
+    """
     select party_id, coalesce(product_categories, '(none)') as product_categories
     from marts.mart_customer_360
-""")
-by_product = (contrib.join(holdings, on="party_id", how="left")
-              .with_columns(category=pl.col("product_categories").fill_null("(none)").str.split(","))
-              .explode("category")
-              .group_by("segment", "category")
-              .agg(holders=pl.len(), total_contribution=pl.col("contribution").sum(),
-                   **{c: pl.col(c).mean() for c in [*COMPONENTS, "contribution"]})
-              .sort("segment", "total_contribution", descending=[False, True]))
-print(by_product.select("segment", "category", "holders",
-                        holders_contribution_cny_m=(pl.col("total_contribution") / MILLION).round(3),
-                        avg_contribution_cny_k=(pl.col("contribution") / THOUSAND).round(2)))
+""",
+)
+by_product = (
+    contrib.join(holdings, on="party_id", how="left")
+    .with_columns(category=pl.col("product_categories").fill_null("(none)").str.split(","))
+    .explode("category")
+    .group_by("segment", "category")
+    .agg(
+        holders=pl.len(),
+        total_contribution=pl.col("contribution").sum(),
+        **{c: pl.col(c).mean() for c in [*COMPONENTS, "contribution"]},
+    )
+    .sort("segment", "total_contribution", descending=[False, True])
+)
+print(
+    by_product.select(
+        "segment",
+        "category",
+        "holders",
+        holders_contribution_cny_m=(pl.col("total_contribution") / MILLION).round(3),
+        avg_contribution_cny_k=(pl.col("contribution") / THOUSAND).round(2),
+    )
+)
 
 # %%
 product_segments = [s for s in SEGMENTS if s in set(by_product["segment"])]
-fig, axes = plt.subplots(1, len(product_segments), figsize=(6.5 * len(product_segments), 4.8),
-                         squeeze=False)
+fig, axes = plt.subplots(
+    1, len(product_segments), figsize=(6.5 * len(product_segments), 4.8), squeeze=False
+)
 for ax, segment in zip(axes[0], product_segments):
     rows = by_product.filter(pl.col("segment") == segment)
     x = np.arange(rows.height)
@@ -248,29 +304,43 @@ analyst.drawn(fig)
 # and still pick different top customers: in the scatter its cloud splits into bands.
 
 # %%
-scores = analyst.query(con, """
+scores = analyst.query(
+    con,
+    """
     select party_id, model_id, segment, score
     from marts.mart_contribution_score
     where period = ?
-""", [latest]).join(contrib.select("party_id", "contribution"), on="party_id", how="inner")
+""",
+    [latest],
+).join(contrib.select("party_id", "contribution"), on="party_id", how="inner")
 # personal models first, then corporate
-models = scores.select("segment", "model_id").unique().sort("segment", "model_id",
-                                                             descending=[True, False])
-model_table = (scores.group_by("segment", "model_id")
-               .agg(customers=pl.len(), mean_score=pl.col("score").mean().round(1),
-                    rank_correlation=pl.corr("score", "contribution", method="spearman").round(2))
-               .join(models.with_row_index("order"), on=["segment", "model_id"])
-               .sort("order").drop("order"))
+models = (
+    scores.select("segment", "model_id").unique().sort("segment", "model_id", descending=[True, False])
+)
+model_table = (
+    scores.group_by("segment", "model_id")
+    .agg(
+        customers=pl.len(),
+        mean_score=pl.col("score").mean().round(1),
+        rank_correlation=pl.corr("score", "contribution", method="spearman").round(2),
+    )
+    .join(models.with_row_index("order"), on=["segment", "model_id"])
+    .sort("order")
+    .drop("order")
+)
 print(model_table)
 
 for row in model_table.sort("rank_correlation", descending=True, nulls_last=True).iter_rows(named=True):
     top_decile = scores.filter(pl.col("model_id") == row["model_id"]).with_columns(
         top_score=pl.col("score") >= pl.col("score").quantile(0.9),
-        top_contribution=pl.col("contribution") >= pl.col("contribution").quantile(0.9))
+        top_contribution=pl.col("contribution") >= pl.col("contribution").quantile(0.9),
+    )
     overlap = top_decile.filter(pl.col("top_contribution"))["top_score"].mean()
-    print(f"{row['model_id']} ({row['segment']}): rank correlation with contribution "
-          f"{row['rank_correlation']}; of the top 10% by contribution, {overlap:.0%} are also in its "
-          "top 10% by score.")
+    print(
+        f"{row['model_id']} ({row['segment']}): rank correlation with contribution "
+        f"{row['rank_correlation']}; of the top 10% by contribution, {overlap:.0%} are also in its "
+        "top 10% by score."
+    )
 
 # %%
 n_models = models.height
@@ -284,20 +354,25 @@ for j, (segment, model_id) in enumerate(models.iter_rows()):
     ax_h.set_title(f"{model_id} ({segment}, n={rows.height:,})")
     ax_h.set_xlabel("score (0-100)")
     ax_h.set_ylabel("customers")
-    ax_s.scatter(rows["contribution"].to_numpy(), rows["score"].to_numpy(), s=6, alpha=0.35,
-                 color=colour)
+    ax_s.scatter(
+        rows["contribution"].to_numpy(), rows["score"].to_numpy(), s=6, alpha=0.35, color=colour
+    )
     ax_s.set_xscale("symlog", linthresh=SCATTER_LINEAR_CNY)
     # readable ticks at powers of ten (symlog's own labels collide around zero)
     lo, hi = rows["contribution"].min(), rows["contribution"].max()
-    ticks = [t for t in [-10 ** k for k in range(8, 1, -1)] + [0] + [10 ** k for k in range(2, 9)]
-             if lo <= t <= hi or t == 0]
+    ticks = [
+        t
+        for t in [-(10**k) for k in range(8, 1, -1)] + [0] + [10**k for k in range(2, 9)]
+        if lo <= t <= hi or t == 0
+    ]
     ax_s.set_xticks(ticks, [cny_label(t) for t in ticks], rotation=45)
     ax_s.axvline(0, color="black", linewidth=0.8)
     ax_s.set_xlabel(f"contribution {latest}, CNY (symmetric log scale)")
     ax_s.set_ylabel("score (0-100)")
     ax_s.set_ylim(0, 100)
-fig.suptitle(f"Contribution scores per model, {latest}: distribution (top) and against "
-             "contribution (bottom)")
+fig.suptitle(
+    f"Contribution scores per model, {latest}: distribution (top) and against contribution (bottom)"
+)
 fig.tight_layout()
 plt.close(fig)
 analyst.drawn(fig)

@@ -40,9 +40,12 @@ SPLITS_SHOWN = 10  # most common credit splits of shared accounts drawn
 MILLION = 1e6
 
 con = analyst.published()
-months = analyst.query(con, """
+months = analyst.query(
+    con,
+    """
     select period, bool_and(is_finished) as is_finished
-    from marts.mart_manager_kpi group by period order by period""")
+    from marts.mart_manager_kpi group by period order by period""",
+)
 finished = months.filter(pl.col("is_finished"))["period"].to_list()
 # The latest finished month; a month to date only when no month has finished yet.
 MONTH = finished[-1] if finished else months["period"][-1]
@@ -57,25 +60,47 @@ print(f"months in the KPI mart: {', '.join(months['period'])}; scorecard month: 
 
 # %%
 teams = analyst.export("mart_team_kpi").filter(pl.col("period") == MONTH)
-team_scores = teams.filter(pl.col("indicator").is_in(["total", "team_customer_contribution"]).not_()
-                           & pl.col("score").is_not_null())
-team_total = (teams.filter(pl.col("indicator") == "total")
-              .select("team_id", "team_level", "parent_team_id", "manager_count",
-                      pl.col("score").alias("total_score"), pl.col("weight").alias("weight_scored"))
-              .sort(["team_level", "team_id"]))
-indicators = (team_scores.group_by("indicator").agg(pl.col("weight").first())
-              .sort(["weight", "indicator"], descending=[True, False])["indicator"].to_list())
+team_scores = teams.filter(
+    pl.col("indicator").is_in(["total", "team_customer_contribution"]).not_()
+    & pl.col("score").is_not_null()
+)
+team_total = (
+    teams.filter(pl.col("indicator") == "total")
+    .select(
+        "team_id",
+        "team_level",
+        "parent_team_id",
+        "manager_count",
+        pl.col("score").alias("total_score"),
+        pl.col("weight").alias("weight_scored"),
+    )
+    .sort(["team_level", "team_id"])
+)
+indicators = (
+    team_scores.group_by("indicator")
+    .agg(pl.col("weight").first())
+    .sort(["weight", "indicator"], descending=[True, False])["indicator"]
+    .to_list()
+)
 
 fig, ax = plt.subplots(figsize=(10, 0.55 * team_total.height + 2))
-labels = [f"{t} (level {lvl}, {n} mgrs)" for t, lvl, n in
-          team_total.select("team_id", "team_level", "manager_count").iter_rows()]
+labels = [
+    f"{t} (level {lvl}, {n} mgrs)"
+    for t, lvl, n in team_total.select("team_id", "team_level", "manager_count").iter_rows()
+]
 left = np.zeros(team_total.height)
 colours = plt.colormaps["tab10"]
 for i, ind in enumerate(indicators):
-    part = (team_total.select("team_id")
-            .join(team_scores.filter(pl.col("indicator") == ind).select("team_id", "score"),
-                  on="team_id", how="left")
-            .fill_null(0)["score"].to_numpy())
+    part = (
+        team_total.select("team_id")
+        .join(
+            team_scores.filter(pl.col("indicator") == ind).select("team_id", "score"),
+            on="team_id",
+            how="left",
+        )
+        .fill_null(0)["score"]
+        .to_numpy()
+    )
     ax.barh(labels, part, left=left, color=colours(i % 10), label=ind)
     left += part
 for y, total in enumerate(team_total["total_score"].fill_null(0)):
@@ -97,12 +122,17 @@ team_summary = team_total.join(
         pl.col("indicator").first().alias("weakest_indicator"),
         pl.col("completion").first().round(2).alias("weakest_completion"),
         pl.col("indicator").last().alias("strongest_indicator"),
-        pl.col("completion").last().round(2).alias("strongest_completion")),
-    on="team_id", how="left").with_columns(pl.col("total_score").round(1))
+        pl.col("completion").last().round(2).alias("strongest_completion"),
+    ),
+    on="team_id",
+    how="left",
+).with_columns(pl.col("total_score").round(1))
 best = team_summary.sort("total_score", descending=True, nulls_last=True).row(0, named=True)
-print(f"Highest team total in {MONTH}: {best['team_id']} with {best['total_score']} points; "
-      f"its weakest indicator is {best['weakest_indicator']} "
-      f"at {best['weakest_completion']:.0%} of target.")
+print(
+    f"Highest team total in {MONTH}: {best['team_id']} with {best['total_score']} points; "
+    f"its weakest indicator is {best['weakest_indicator']} "
+    f"at {best['weakest_completion']:.0%} of target."
+)
 team_summary.drop("parent_team_id")
 
 # %% [markdown]
@@ -113,12 +143,20 @@ team_summary.drop("parent_team_id")
 # extra completion earns no more points. Triangles at the edges stand for values beyond the drawn range.
 
 # %%
-managers = analyst.query(con, """
+managers = analyst.query(
+    con,
+    """
     select manager_id, team_id, indicator, actual, target, completion, cap, score
     from marts.mart_manager_kpi
-    where period = ? and indicator <> 'total' and completion is not null""", [MONTH])
-order = (managers.group_by("indicator").agg(pl.col("completion").median().alias("median"))
-         .sort("median")["indicator"].to_list())
+    where period = ? and indicator <> 'total' and completion is not null""",
+    [MONTH],
+)
+order = (
+    managers.group_by("indicator")
+    .agg(pl.col("completion").median().alias("median"))
+    .sort("median")["indicator"]
+    .to_list()
+)
 low, high = COMPLETION_SHOWN
 
 fig, ax = plt.subplots(figsize=(10, 0.6 * len(order) + 2))
@@ -128,15 +166,26 @@ for y, ind in enumerate(order):
     offsets = np.linspace(-0.25, 0.25, len(values)) if len(values) > 1 else np.zeros(1)
     inside = (values >= low) & (values <= high)
     ax.scatter(values[inside], y + offsets[inside], s=18, alpha=0.7, color="tab:blue")
-    ax.scatter(np.full((values > high).sum(), high), y + offsets[values > high],
-               marker=">", s=30, color="tab:orange")
-    ax.scatter(np.full((values < low).sum(), low), y + offsets[values < low],
-               marker="<", s=30, color="tab:red")
+    ax.scatter(
+        np.full((values > high).sum(), high),
+        y + offsets[values > high],
+        marker=">",
+        s=30,
+        color="tab:orange",
+    )
+    ax.scatter(
+        np.full((values < low).sum(), low), y + offsets[values < low], marker="<", s=30, color="tab:red"
+    )
     median = float(np.median(values))
     ax.scatter([min(max(median, low), high)], [y], marker="|", s=400, color="black")
     if not low <= median <= high:  # say where the median really is
-        ax.text(high if median > high else low, y + 0.3, f"median {median:.0%}",
-                ha="right" if median > high else "left", fontsize=8)
+        ax.text(
+            high if median > high else low,
+            y + 0.3,
+            f"median {median:.0%}",
+            ha="right" if median > high else "left",
+            fontsize=8,
+        )
 ax.axvline(1.0, color="black", linewidth=1.2)
 for cap in managers["cap"].drop_nulls().unique().to_list():
     ax.axvline(cap, color="grey", linestyle="--", linewidth=1)
@@ -150,15 +199,21 @@ plt.close(fig)
 analyst.drawn(fig)
 
 # %%
-completion_table = (managers.group_by("indicator").agg(
-    pl.len().alias("managers_scored"),
-    (pl.col("completion") >= 1).mean().round(2).alias("share_on_target"),
-    pl.col("completion").median().round(2).alias("median_completion"),
-    (pl.col("completion") > high).sum().alias("beyond_drawn_range"))
-    .sort("median_completion"))
+completion_table = (
+    managers.group_by("indicator")
+    .agg(
+        pl.len().alias("managers_scored"),
+        (pl.col("completion") >= 1).mean().round(2).alias("share_on_target"),
+        pl.col("completion").median().round(2).alias("median_completion"),
+        (pl.col("completion") > high).sum().alias("beyond_drawn_range"),
+    )
+    .sort("median_completion")
+)
 weakest = completion_table.row(0, named=True)
-print(f"Weakest indicator in {MONTH}: {weakest['indicator']}, median completion "
-      f"{weakest['median_completion']:.0%}, {weakest['share_on_target']:.0%} of managers on target.")
+print(
+    f"Weakest indicator in {MONTH}: {weakest['indicator']}, median completion "
+    f"{weakest['median_completion']:.0%}, {weakest['share_on_target']:.0%} of managers on target."
+)
 display(completion_table)
 
 # %% [markdown]
@@ -171,16 +226,23 @@ display(completion_table)
 # %%
 compared = finished[-2:] if len(finished) >= 2 else months["period"].to_list()[-2:]
 prev, last = compared[0], compared[-1]
-ranks = analyst.query(con, f"""
+ranks = analyst.query(
+    con,
+    f"""
     select manager_id, team_id, period, score, rank_in_team
     from marts.mart_manager_kpi
     where indicator = 'total' and rank_in_team is not null
-      and period in ({', '.join('?' * len(compared))})""", compared)
+      and period in ({", ".join("?" * len(compared))})""",
+    compared,
+)
 wide = pl.DataFrame()
 if prev != last:  # managers ranked in both months only
-    wide = (ranks.pivot(on="period", index=["manager_id", "team_id"], values="rank_in_team")
-            .drop_nulls()
-            .with_columns((pl.col(prev) - pl.col(last)).alias("places_up")).sort("team_id", last))
+    wide = (
+        ranks.pivot(on="period", index=["manager_id", "team_id"], values="rank_in_team")
+        .drop_nulls()
+        .with_columns((pl.col(prev) - pl.col(last)).alias("places_up"))
+        .sort("team_id", last)
+    )
 
 if wide.height == 0:
     print(f"No manager is ranked in two months yet (months: {', '.join(compared)}): no rank change.")
@@ -202,7 +264,7 @@ else:
         ax.set_yticks(range(1, top + 1))
         ax.set_ylabel("rank in team (1 = best)")
         ax.set_title(f"team {team}")
-    for ax in list(axes.flat)[len(team_ids):]:
+    for ax in list(axes.flat)[len(team_ids) :]:
         ax.remove()
     fig.suptitle(f"Manager rank within team, {prev} to {last}")
     fig.tight_layout()
@@ -212,9 +274,11 @@ else:
 # %%
 if wide.height:
     scores = ranks.pivot(on="period", index="manager_id", values="score")
-    movers = (wide.join(scores.rename({prev: "score_" + prev, last: "score_" + last}), on="manager_id")
-              .with_columns(pl.col("^score_.*$").round(1))
-              .sort(pl.col("places_up").abs(), descending=True))
+    movers = (
+        wide.join(scores.rename({prev: "score_" + prev, last: "score_" + last}), on="manager_id")
+        .with_columns(pl.col("^score_.*$").round(1))
+        .sort(pl.col("places_up").abs(), descending=True)
+    )
     moved = movers.filter(pl.col("places_up") != 0).height
     print(f"{moved} of {movers.height} managers changed rank within their team from {prev} to {last}.")
     display(movers.head(10))
@@ -231,46 +295,68 @@ if wide.height:
 # %%
 AS_OF = analyst.query(con, "select max_date from meta.published")["max_date"][0]
 # One row per account and manager on that day (a manager with two assignments gets their sum).
-shares = analyst.query(con, """
+shares = analyst.query(
+    con,
+    """
     select account_key, sys, manager_id, sum(share_pct_raw) as share_raw, sum(share_pct) as share,
            bool_or(is_scaled) as is_scaled
     from quality.shared_account_credits
     where valid_from <= ? and ? < valid_to
-    group by account_key, sys, manager_id""", [AS_OF, AS_OF])
+    group by account_key, sys, manager_id""",
+    [AS_OF, AS_OF],
+)
 # Only the accounts that really have several managers on that day.
-shares = (shares.with_columns(pl.col("manager_id").n_unique().over("account_key").alias("managers"))
-          .filter(pl.col("managers") > 1)
-          .sort(["account_key", "share_raw", "manager_id"], descending=[False, True, False])
-          .with_columns(pl.int_range(pl.len()).over("account_key").alias("position")))
-accounts = (shares.group_by("account_key").agg(
-    pl.col("managers").first(), pl.col("is_scaled").any(), pl.col("sys").first(),
+shares = (
+    shares.with_columns(pl.col("manager_id").n_unique().over("account_key").alias("managers"))
+    .filter(pl.col("managers") > 1)
+    .sort(["account_key", "share_raw", "manager_id"], descending=[False, True, False])
+    .with_columns(pl.int_range(pl.len()).over("account_key").alias("position"))
+)
+accounts = shares.group_by("account_key").agg(
+    pl.col("managers").first(),
+    pl.col("is_scaled").any(),
+    pl.col("sys").first(),
     pl.col("share_raw").round(0).cast(pl.Int64).cast(pl.Utf8).str.join("/").alias("split"),
-    pl.col("share").alias("shares"), pl.col("share").sum().alias("credited")))
-splits = (accounts.group_by("split", "managers", "is_scaled")
-          .agg(pl.len().alias("accounts"), pl.col("shares").first(), pl.col("credited").first())
-          .sort(["accounts", "split"], descending=[True, False]))
-print(f"On {AS_OF}: {accounts.height} accounts are credited to more than one manager, "
-      f"shared among {shares['manager_id'].n_unique()} managers.")
+    pl.col("share").alias("shares"),
+    pl.col("share").sum().alias("credited"),
+)
+splits = (
+    accounts.group_by("split", "managers", "is_scaled")
+    .agg(pl.len().alias("accounts"), pl.col("shares").first(), pl.col("credited").first())
+    .sort(["accounts", "split"], descending=[True, False])
+)
+print(
+    f"On {AS_OF}: {accounts.height} accounts are credited to more than one manager, "
+    f"shared among {shares['manager_id'].n_unique()} managers."
+)
 if accounts.height:
-    print("Managers per shared account: " + ", ".join(
-        f"{n} managers on {k} accounts" for n, k in
-        accounts.group_by("managers").len().sort("managers").iter_rows()))
+    print(
+        "Managers per shared account: "
+        + ", ".join(
+            f"{n} managers on {k} accounts"
+            for n, k in accounts.group_by("managers").len().sort("managers").iter_rows()
+        )
+    )
 
 if accounts.height == 0:
     print(f"No account is shared by several managers on {AS_OF}: nothing to split.")
 else:
     shown = splits.head(SPLITS_SHOWN)
-    labels = [f"{s} (scaled to 100)" if scaled else s
-              for s, scaled in shown.select("split", "is_scaled").iter_rows()]
+    labels = [
+        f"{s} (scaled to 100)" if scaled else s
+        for s, scaled in shown.select("split", "is_scaled").iter_rows()
+    ]
     fig, (ax_split, ax_count) = plt.subplots(
-        1, 2, figsize=(12, 0.5 * shown.height + 2.5), sharey=True, gridspec_kw={"width_ratios": [3, 2]})
+        1, 2, figsize=(12, 0.5 * shown.height + 2.5), sharey=True, gridspec_kw={"width_ratios": [3, 2]}
+    )
     blues = plt.colormaps["Blues_r"]
     for y, (parts, credited) in enumerate(shown.select("shares", "credited").iter_rows()):
         left = 0.0
         for i, part in enumerate(parts):
             ax_split.barh(y, part, left=left, color=blues(0.15 + 0.2 * (i % 4)), edgecolor="white")
-            ax_split.text(left + part / 2, y, f"{part:.0f}%", ha="center", va="center",
-                          color="white", fontsize=9)
+            ax_split.text(
+                left + part / 2, y, f"{part:.0f}%", ha="center", va="center", color="white", fontsize=9
+            )
             left += part
         if credited < 99.99:  # the rest of the account's credit stays with the organisation
             ax_split.barh(y, 100 - credited, left=credited, color="lightgrey", edgecolor="white")
@@ -308,32 +394,43 @@ else:
 # %%
 # Each manager's shared accounts, as largest (or equal) holder or as partner, and main partner.
 top_share = pl.col("share_raw").max().over("account_key")
-per_manager = (shares.with_columns((pl.col("share_raw") == top_share).alias("is_lead"))
-               .group_by("manager_id").agg(pl.len().alias("shared_accounts"),
-                                           pl.col("is_lead").sum().alias("as_largest")))
-pairs = (shares.select("account_key", "manager_id")
-         .join(shares.select("account_key", pl.col("manager_id").alias("partner")), on="account_key")
-         .filter(pl.col("manager_id") != pl.col("partner"))
-         .group_by("manager_id", "partner").len()
-         .sort(["len", "partner"], descending=[True, False])
-         .group_by("manager_id", maintain_order=True).first()
-         .select("manager_id", pl.col("partner").alias("main_partner"),
-                 pl.col("len").alias("with_partner")))
-book = analyst.query(con, """
+per_manager = (
+    shares.with_columns((pl.col("share_raw") == top_share).alias("is_lead"))
+    .group_by("manager_id")
+    .agg(pl.len().alias("shared_accounts"), pl.col("is_lead").sum().alias("as_largest"))
+)
+pairs = (
+    shares.select("account_key", "manager_id")
+    .join(shares.select("account_key", pl.col("manager_id").alias("partner")), on="account_key")
+    .filter(pl.col("manager_id") != pl.col("partner"))
+    .group_by("manager_id", "partner")
+    .len()
+    .sort(["len", "partner"], descending=[True, False])
+    .group_by("manager_id", maintain_order=True)
+    .first()
+    .select("manager_id", pl.col("partner").alias("main_partner"), pl.col("len").alias("with_partner"))
+)
+book = analyst.query(
+    con,
+    """
     select manager_id, sum(aum_adb_mtd) as main_book_aum
-    from marts.mart_customer_360 where manager_id is not null group by manager_id""")
-credited_aum = analyst.query(con, """
+    from marts.mart_customer_360 where manager_id is not null group by manager_id""",
+)
+credited_aum = analyst.query(
+    con,
+    """
     select manager_id, actual as credited_aum from marts.mart_manager_kpi
     where indicator = 'aum_adb'
-      and as_of_date = (select max(as_of_date) from marts.mart_customer_360)""")
-sharing = (credited_aum.join(book, on="manager_id", how="full", coalesce=True)
-           .join(per_manager, on="manager_id", how="full", coalesce=True)
-           .join(pairs, on="manager_id", how="left")
-           .with_columns(pl.col("credited_aum", "main_book_aum", "shared_accounts", "as_largest")
-                         .fill_null(0))
-           .with_columns(((pl.col("credited_aum") - pl.col("main_book_aum")) / MILLION)
-                         .alias("net_shared_m"))
-           .sort(["shared_accounts", "manager_id"], descending=[True, False]))
+      and as_of_date = (select max(as_of_date) from marts.mart_customer_360)""",
+)
+sharing = (
+    credited_aum.join(book, on="manager_id", how="full", coalesce=True)
+    .join(per_manager, on="manager_id", how="full", coalesce=True)
+    .join(pairs, on="manager_id", how="left")
+    .with_columns(pl.col("credited_aum", "main_book_aum", "shared_accounts", "as_largest").fill_null(0))
+    .with_columns(((pl.col("credited_aum") - pl.col("main_book_aum")) / MILLION).alias("net_shared_m"))
+    .sort(["shared_accounts", "manager_id"], descending=[True, False])
+)
 
 fig, (ax_acc, ax_net) = plt.subplots(1, 2, figsize=(12, 0.32 * sharing.height + 2.5), sharey=True)
 y = np.arange(sharing.height)
@@ -350,8 +447,11 @@ ax_acc.set_xlim(0, max(1, sharing["shared_accounts"].max()) * 1.35)  # room for 
 ax_acc.set_xlabel(f"accounts shared with colleagues on {AS_OF}")
 ax_acc.set_title("Shared accounts per manager")
 ax_acc.legend(loc="lower right", fontsize=8)
-ax_net.barh(y, sharing["net_shared_m"],
-            color=["tab:green" if v >= 0 else "tab:red" for v in sharing["net_shared_m"]])
+ax_net.barh(
+    y,
+    sharing["net_shared_m"],
+    color=["tab:green" if v >= 0 else "tab:red" for v in sharing["net_shared_m"]],
+)
 ax_net.axvline(0, color="black", linewidth=1)
 ax_net.set_xlabel("credited AUM minus own main customers' AUM (CNY millions, month to date)")
 ax_net.set_title("Net AUM credit gained (+) or given up (-)")
@@ -361,20 +461,27 @@ plt.close(fig)
 analyst.drawn(fig)
 
 # %%
-bank = analyst.query(con, """
+bank = analyst.query(
+    con,
+    """
     select sum(aum_adb_mtd) as total_aum,
            sum(case when manager_id is null then aum_adb_mtd else 0 end) as no_manager_aum
-    from marts.mart_customer_360""").row(0, named=True)
+    from marts.mart_customer_360""",
+).row(0, named=True)
 gross_moved = sharing.filter(pl.col("net_shared_m") > 0)["net_shared_m"].sum()
 if sharing["shared_accounts"].sum():
     most = sharing.row(0, named=True)
-    print(f"Most involved: {most['manager_id']}, sharing {most['shared_accounts']} accounts "
-          f"({most['as_largest']} with the largest share), {most['with_partner']} of them "
-          f"with {most['main_partner']}.")
-print(f"Total AUM (month-to-date ADB): {bank['total_aum'] / MILLION:,.1f} M CNY, of which "
-      f"{bank['no_manager_aum'] / MILLION:,.1f} M CNY "
-      f"({bank['no_manager_aum'] / bank['total_aum']:.1%}) has no manager credit; at least "
-      f"{gross_moved:,.1f} M CNY is credited to a manager other than the customer's main one.")
+    print(
+        f"Most involved: {most['manager_id']}, sharing {most['shared_accounts']} accounts "
+        f"({most['as_largest']} with the largest share), {most['with_partner']} of them "
+        f"with {most['main_partner']}."
+    )
+print(
+    f"Total AUM (month-to-date ADB): {bank['total_aum'] / MILLION:,.1f} M CNY, of which "
+    f"{bank['no_manager_aum'] / MILLION:,.1f} M CNY "
+    f"({bank['no_manager_aum'] / bank['total_aum']:.1%}) has no manager credit; at least "
+    f"{gross_moved:,.1f} M CNY is credited to a manager other than the customer's main one."
+)
 (sharing.drop("credited_aum", "main_book_aum").with_columns(pl.col("net_shared_m").round(2)).head(10))
 
 # %% [markdown]
@@ -385,19 +492,30 @@ print(f"Total AUM (month-to-date ADB): {bank['total_aum'] / MILLION:,.1f} M CNY,
 # so no account credits more than its balance; the assignments themselves need correcting at source.
 
 # %%
-overflows = analyst.query(con, """
+overflows = analyst.query(
+    con,
+    """
     select account_key, valid_from, valid_to, total_share_pct_raw, assignment_count, managers,
            valid_to > ? as open_on_as_of
-    from quality.credit_share_overflows order by valid_from, account_key""", [AS_OF])
+    from quality.credit_share_overflows order by valid_from, account_key""",
+    [AS_OF],
+)
 if overflows.height == 0:
     print("No account had shares adding up to more than 100%: nothing was scaled down.")
 else:
     still = overflows.filter(pl.col("open_on_as_of") & (pl.col("valid_from") <= AS_OF))
-    print(f"{overflows['account_key'].n_unique()} accounts had shares adding up to more than 100% "
-          f"(up to {overflows['total_share_pct_raw'].max():.0f}%) in {overflows.height} day ranges, "
-          f"the first from {overflows['valid_from'].min()}; {still['account_key'].n_unique()} "
-          f"accounts are still over 100% on {AS_OF}. Their credit was scaled down to 100%.")
+    print(
+        f"{overflows['account_key'].n_unique()} accounts had shares adding up to more than 100% "
+        f"(up to {overflows['total_share_pct_raw'].max():.0f}%) in {overflows.height} day ranges, "
+        f"the first from {overflows['valid_from'].min()}; {still['account_key'].n_unique()} "
+        f"accounts are still over 100% on {AS_OF}. Their credit was scaled down to 100%."
+    )
     # valid_to is exclusive; '9999-12-31' marks a range that is still open
-    display(overflows.with_columns(
-        pl.when(pl.col("valid_to").dt.year() == 9999).then(pl.lit("open"))
-        .otherwise(pl.col("valid_to").cast(pl.Utf8)).alias("valid_to")).drop("open_on_as_of"))
+    display(
+        overflows.with_columns(
+            pl.when(pl.col("valid_to").dt.year() == 9999)
+            .then(pl.lit("open"))
+            .otherwise(pl.col("valid_to").cast(pl.Utf8))
+            .alias("valid_to")
+        ).drop("open_on_as_of")
+    )

@@ -37,11 +37,14 @@ MILLION, THOUSAND = 1e6, 1e3
 
 con = analyst.published()
 alerts = analyst.export("mart_alerts").with_columns(
-    pl.col("as_of_date").dt.truncate("1w").alias("week"))  # weeks start on Monday
+    pl.col("as_of_date").dt.truncate("1w").alias("week")
+)  # weeks start on Monday
 window = analyst.query(con, "select min_date, max_date from meta.published").row(0, named=True)
-print(f"{alerts.height:,} alert firings from {alerts['as_of_date'].min()} "
-      f"to {alerts['as_of_date'].max()} "
-      f"(published window {window['min_date']} .. {window['max_date']}).")
+print(
+    f"{alerts.height:,} alert firings from {alerts['as_of_date'].min()} "
+    f"to {alerts['as_of_date'].max()} "
+    f"(published window {window['min_date']} .. {window['max_date']})."
+)
 
 # %% [markdown]
 # ## 1. Alerts per rule over time
@@ -64,7 +67,7 @@ for ax, rule in zip(axes.flat, rules):
     ax.set_ylabel("firings per week")
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
     ax.tick_params(axis="x", labelrotation=45)
-for ax in list(axes.flat)[len(rules):]:
+for ax in list(axes.flat)[len(rules) :]:
     ax.remove()
 fig.suptitle("Weekly alert firings per rule (week starting Monday)")
 fig.tight_layout()
@@ -72,21 +75,28 @@ plt.close(fig)
 analyst.drawn(fig)
 
 # %%
-per_rule = (alerts.group_by("rule_id", "severity", "entity_type").agg(
-    pl.len().alias("firings"),
-    pl.col("entity_id").n_unique().alias("distinct_entities"),
-    pl.col("as_of_date").min().alias("first_fired"),
-    pl.col("as_of_date").max().alias("last_fired"),
-    pl.col("week").n_unique().alias("weeks_with_firings"))
-    .sort("firings", descending=True))
+per_rule = (
+    alerts.group_by("rule_id", "severity", "entity_type")
+    .agg(
+        pl.len().alias("firings"),
+        pl.col("entity_id").n_unique().alias("distinct_entities"),
+        pl.col("as_of_date").min().alias("first_fired"),
+        pl.col("as_of_date").max().alias("last_fired"),
+        pl.col("week").n_unique().alias("weeks_with_firings"),
+    )
+    .sort("firings", descending=True)
+)
 busiest = per_rule.row(0, named=True)
-print(f"Most frequent rule: {busiest['rule_id']} ({busiest['firings']} firings on "
-      f"{busiest['distinct_entities']} {busiest['entity_type']}s).")
+print(
+    f"Most frequent rule: {busiest['rule_id']} ({busiest['firings']} firings on "
+    f"{busiest['distinct_entities']} {busiest['entity_type']}s)."
+)
 first_day = alerts.filter(pl.col("as_of_date") == window["min_date"]).group_by("rule_id").len()
 for rule, n in first_day.sort("len", descending=True).iter_rows():
     total = per_rule.filter(pl.col("rule_id") == rule)["firings"].sum()
-    print(f"  {rule}: {n} of its {total} firings on the first day of the window "
-          "(a backlog found at once).")
+    print(
+        f"  {rule}: {n} of its {total} firings on the first day of the window (a backlog found at once)."
+    )
 late = per_rule.filter(pl.col("first_fired") > window["min_date"]).sort("first_fired")
 for rule, first in late.select("rule_id", "first_fired").iter_rows():
     print(f"  {rule} first fired on {first}, {(first - window['min_date']).days} days into the window.")
@@ -102,22 +112,36 @@ display(per_rule)
 # (corporate customers have no tier).
 
 # %%
-churn = (alerts.filter(pl.col("rule_id").is_in(CHURN_RULES) & (pl.col("entity_type") == "customer"))
-         .sort("as_of_date")
-         # a customer alert's party_id is its entity_id
-         .group_by("party_id", "rule_id").agg(pl.all().last()))
-customers = analyst.query(con, """
+churn = (
+    alerts.filter(pl.col("rule_id").is_in(CHURN_RULES) & (pl.col("entity_type") == "customer"))
+    .sort("as_of_date")
+    # a customer alert's party_id is its entity_id
+    .group_by("party_id", "rule_id")
+    .agg(pl.all().last())
+)
+customers = analyst.query(
+    con,
+    """
     select party_id, party_kind, tier, aum_balance, is_churn_risk, is_dormant_high_value
-    from marts.mart_customer_360""")
+    from marts.mart_customer_360""",
+)
 # tiers in their ladder order (mass first), from the tier mart itself
-tier_order = analyst.query(con, """
-    select tier, min(tier_rank) as tier_rank from marts.mart_vip_tier group by tier order by 2""")
+tier_order = analyst.query(
+    con,
+    """
+    select tier, min(tier_rank) as tier_rank from marts.mart_vip_tier group by tier order by 2""",
+)
 groups = [*tier_order["tier"].to_list(), "personal, no tier", "corporate"]
+
+
 def tier_group(frame: pl.DataFrame) -> pl.DataFrame:
     """The customer's VIP tier; corporate customers and personal ones without a tier apart."""
     return frame.with_columns(
-        pl.when(pl.col("party_kind") == "corporate").then(pl.lit("corporate"))
-        .otherwise(pl.col("tier").fill_null("personal, no tier")).alias("group"))
+        pl.when(pl.col("party_kind") == "corporate")
+        .then(pl.lit("corporate"))
+        .otherwise(pl.col("tier").fill_null("personal, no tier"))
+        .alias("group")
+    )
 
 
 churn = tier_group(churn.join(customers, on="party_id", how="left"))
@@ -125,24 +149,32 @@ churn = tier_group(churn.join(customers, on="party_id", how="left"))
 by_party = churn.group_by("party_id", "group").agg(
     pl.col("base_amount_cny").max().alias("aum_90d_avg"),
     pl.col("aum_balance").first().alias("aum_now"),
-    pl.col("metric_amount_cny").filter(pl.col("rule_id") == "OUTFLOW_OTHER_BANK").max()
-    .alias("outflow_30d"))
+    pl.col("metric_amount_cny")
+    .filter(pl.col("rule_id") == "OUTFLOW_OTHER_BANK")
+    .max()
+    .alias("outflow_30d"),
+)
 # every customer of the 360 view, so that each tier shows its whole AUM, flagged or not
-exposure = (tier_group(customers).join(by_party.select("party_id", pl.lit(True).alias("flagged")),
-                                       on="party_id", how="left")
-            .with_columns(pl.col("flagged").fill_null(False))
-            .group_by("group").agg(
-                pl.len().alias("customers"),
-                pl.col("flagged").sum().alias("flagged_customers"),
-                (pl.col("aum_balance").sum() / MILLION).alias("aum_m"),
-                (pl.col("aum_balance").filter(pl.col("flagged")).sum() / MILLION)
-                .alias("flagged_aum_m")))
+exposure = (
+    tier_group(customers)
+    .join(by_party.select("party_id", pl.lit(True).alias("flagged")), on="party_id", how="left")
+    .with_columns(pl.col("flagged").fill_null(False))
+    .group_by("group")
+    .agg(
+        pl.len().alias("customers"),
+        pl.col("flagged").sum().alias("flagged_customers"),
+        (pl.col("aum_balance").sum() / MILLION).alias("aum_m"),
+        (pl.col("aum_balance").filter(pl.col("flagged")).sum() / MILLION).alias("flagged_aum_m"),
+    )
+)
 present = [g for g in groups if g in set(exposure["group"])]
 exposure = pl.DataFrame({"group": present}).join(exposure, on="group", how="left")
-print(f"{by_party.height} customers flagged; {by_party['aum_now'].sum() / MILLION:,.1f} M CNY "
-      f"of AUM still held by them ({by_party['aum_now'].sum() / MILLION / exposure['aum_m'].sum():.1%} "
-      f"of all AUM), against {by_party['aum_90d_avg'].sum() / MILLION:,.1f} M CNY "
-      "of 90-day average at the alerts.")
+print(
+    f"{by_party.height} customers flagged; {by_party['aum_now'].sum() / MILLION:,.1f} M CNY "
+    f"of AUM still held by them ({by_party['aum_now'].sum() / MILLION / exposure['aum_m'].sum():.1%} "
+    f"of all AUM), against {by_party['aum_90d_avg'].sum() / MILLION:,.1f} M CNY "
+    "of 90-day average at the alerts."
+)
 
 # %%
 share = (exposure["flagged_aum_m"] / exposure["aum_m"] * 100).fill_nan(0).fill_null(0).to_numpy()
@@ -150,9 +182,15 @@ fig, ax = plt.subplots(figsize=(10, 0.5 * len(present) + 2))
 ax.barh(present, share, color="tab:red", label="held by customers with a churn warning")
 ax.barh(present, 100 - share, left=share, color="lightgrey", label="held by the other customers")
 for y, (n, total, flagged_m, aum_m) in enumerate(
-        exposure.select("flagged_customers", "customers", "flagged_aum_m", "aum_m").iter_rows()):
-    ax.text(101, y, f"{n} of {total:,} customers, {flagged_m:,.1f} of {aum_m:,.1f} M CNY",
-            va="center", fontsize=8)
+    exposure.select("flagged_customers", "customers", "flagged_aum_m", "aum_m").iter_rows()
+):
+    ax.text(
+        101,
+        y,
+        f"{n} of {total:,} customers, {flagged_m:,.1f} of {aum_m:,.1f} M CNY",
+        va="center",
+        fontsize=8,
+    )
 ax.invert_yaxis()
 ax.set_xlim(0, 160)
 ax.set_xticks(range(0, 101, 20))
@@ -169,16 +207,21 @@ analyst.drawn(fig)
 # `OUTFLOW_OTHER_BANK`).
 
 # %%
-per_rule_counts = (churn.group_by("group").agg(
-    *[(pl.col("rule_id") == rule).sum().alias(f"flagged_{rule}") for rule in CHURN_RULES]))
-at_stake = (by_party.group_by("group").agg(
-    pl.len().alias("customers"),
-    (pl.col("aum_90d_avg").sum() / MILLION).alias("aum_90d_avg_m"),
-    (pl.col("aum_now").sum() / MILLION).alias("aum_now_m"),
-    (pl.col("outflow_30d").sum() / MILLION).alias("outflow_to_other_banks_m"))
+per_rule_counts = churn.group_by("group").agg(
+    *[(pl.col("rule_id") == rule).sum().alias(f"flagged_{rule}") for rule in CHURN_RULES]
+)
+at_stake = (
+    by_party.group_by("group")
+    .agg(
+        pl.len().alias("customers"),
+        (pl.col("aum_90d_avg").sum() / MILLION).alias("aum_90d_avg_m"),
+        (pl.col("aum_now").sum() / MILLION).alias("aum_now_m"),
+        (pl.col("outflow_30d").sum() / MILLION).alias("outflow_to_other_banks_m"),
+    )
     .join(per_rule_counts, on="group", how="left")
     .with_columns((1 - pl.col("aum_now_m") / pl.col("aum_90d_avg_m")).alias("share_of_aum_gone"))
-    .sort(pl.col("group").replace_strict(groups, list(range(len(groups))), default=len(groups))))
+    .sort(pl.col("group").replace_strict(groups, list(range(len(groups))), default=len(groups)))
+)
 if at_stake.height == 0:  # the rules compare 30 days with the 90 before: a short history fires none
     print(f"No churn warning fired between {window['min_date']} and {window['max_date']}.")
 at_stake.with_columns(pl.selectors.float().round(2))
@@ -192,21 +235,34 @@ at_stake.with_columns(pl.selectors.float().round(2))
 # today: a call to them may revive the account or prevent a quiet exit.
 
 # %%
-dormant = (alerts.filter(pl.col("rule_id") == "DORMANT")
-           .group_by("party_id").agg(pl.len().alias("dormant_accounts"),
-                                     pl.col("metric_amount_cny").sum().alias("dormant_balance")))
-holders = (dormant.join(customers, on="party_id", how="left")
-           .with_columns(pl.col("tier").fill_null(pl.col("party_kind")).fill_null("unknown"),
-                         pl.col("is_churn_risk", "is_dormant_high_value").fill_null(False))
-           .sort("aum_balance", descending=True, nulls_last=True))
-tagged = analyst.query(con, """
+dormant = (
+    alerts.filter(pl.col("rule_id") == "DORMANT")
+    .group_by("party_id")
+    .agg(pl.len().alias("dormant_accounts"), pl.col("metric_amount_cny").sum().alias("dormant_balance"))
+)
+holders = (
+    dormant.join(customers, on="party_id", how="left")
+    .with_columns(
+        pl.col("tier").fill_null(pl.col("party_kind")).fill_null("unknown"),
+        pl.col("is_churn_risk", "is_dormant_high_value").fill_null(False),
+    )
+    .sort("aum_balance", descending=True, nulls_last=True)
+)
+tagged = analyst.query(
+    con,
+    """
     select count(*) as customers, coalesce(sum(aum_balance), 0) as aum
-    from marts.mart_customer_360 where is_dormant_high_value""").row(0, named=True)
-print(f"{alerts.filter(pl.col('rule_id') == 'DORMANT').height} DORMANT firings on accounts of "
-      f"{holders.height} customers, {holders['dormant_balance'].sum() / THOUSAND:,.1f} thousand CNY "
-      "in those accounts.")
-print(f"Tagged dormant_high_value in the 360 view: {tagged['customers']} customers holding "
-      f"{tagged['aum'] / MILLION:,.2f} M CNY of AUM.")
+    from marts.mart_customer_360 where is_dormant_high_value""",
+).row(0, named=True)
+print(
+    f"{alerts.filter(pl.col('rule_id') == 'DORMANT').height} DORMANT firings on accounts of "
+    f"{holders.height} customers, {holders['dormant_balance'].sum() / THOUSAND:,.1f} thousand CNY "
+    "in those accounts."
+)
+print(
+    f"Tagged dormant_high_value in the 360 view: {tagged['customers']} customers holding "
+    f"{tagged['aum'] / MILLION:,.2f} M CNY of AUM."
+)
 
 # %%
 top = holders.head(TOP_DORMANT).with_columns(pl.col("aum_balance").fill_null(0))
@@ -218,14 +274,21 @@ fig, ax = plt.subplots(figsize=(10, 0.4 * top.height + 2))
 ax.barh(labels, top["aum_balance"] / THOUSAND, color=[colours[t] for t in top["tier"]])
 flags = top.select("aum_balance", "dormant_balance", "is_dormant_high_value", "is_churn_risk")
 for y, (aum, dormant_balance, high_value, churn_flag) in enumerate(flags.iter_rows()):
-    note = (f" dormant {dormant_balance / THOUSAND:,.1f}k"
-            + (", tagged high-value" if high_value else "") + (", churn risk" if churn_flag else ""))
+    note = (
+        f" dormant {dormant_balance / THOUSAND:,.1f}k"
+        + (", tagged high-value" if high_value else "")
+        + (", churn risk" if churn_flag else "")
+    )
     ax.text(aum / THOUSAND, y, note, va="center", fontsize=8)
 ax.invert_yaxis()
 ax.set_xlabel("AUM balance today (CNY thousands); label: balance left in the dormant account(s)")
 ax.set_title(f"Top {top.height} holders of dormant accounts by AUM today")
-ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()], labels=list(colours),
-          title="tier", loc="lower right")
+ax.legend(
+    handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()],
+    labels=list(colours),
+    title="tier",
+    loc="lower right",
+)
 ax.margins(x=0.2)
 fig.tight_layout()
 plt.close(fig)
@@ -233,9 +296,13 @@ analyst.drawn(fig)
 
 # %%
 # Holders of dormant accounts per tier: how many, how much AUM they hold, how many the 360 view tags.
-(holders.group_by("tier").agg(
-    pl.len().alias("customers"),
-    pl.col("is_dormant_high_value").sum().alias("tagged_dormant_high_value"),
-    (pl.col("dormant_balance").sum() / THOUSAND).round(1).alias("dormant_balance_k"),
-    (pl.col("aum_balance").sum() / MILLION).round(2).alias("aum_m"))
- .sort("aum_m", descending=True))
+(
+    holders.group_by("tier")
+    .agg(
+        pl.len().alias("customers"),
+        pl.col("is_dormant_high_value").sum().alias("tagged_dormant_high_value"),
+        (pl.col("dormant_balance").sum() / THOUSAND).round(1).alias("dormant_balance_k"),
+        (pl.col("aum_balance").sum() / MILLION).round(2).alias("aum_m"),
+    )
+    .sort("aum_m", descending=True)
+)

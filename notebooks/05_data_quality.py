@@ -47,17 +47,26 @@ con = analyst.published()
 published = analyst.query(con, "select * from meta.published")
 run = published.row(0, named=True)
 print(f"run {run['run_id']} published at {run['published_at']} UTC, code version {run['code_version']}")
-print(f"business dates {run['min_date']} .. {run['max_date']}: "
-      f"{run['tables']} marts, {run['rows']:,} rows")
-display(analyst.query(con, """
+print(
+    f"business dates {run['min_date']} .. {run['max_date']}: {run['tables']} marts, {run['rows']:,} rows"
+)
+display(
+    analyst.query(
+        con,
+        """
     select sys, count(*) as batches, min(biz_date) as first_date, max(biz_date) as last_date,
            max(version) as highest_version
-    from meta.published_batches group by sys order by sys"""))
+    from meta.published_batches group by sys order by sys""",
+    )
+)
 
 # What readers download: every published mart's rows are all in its Parquet export.
-marts = analyst.query(con, """
+marts = analyst.query(
+    con,
+    """
     select table_name as mart from duckdb_tables()
-    where schema_name = 'marts' order by table_name""")["mart"].to_list()
+    where schema_name = 'marts' order by table_name""",
+)["mart"].to_list()
 exported = []
 for mart in marts:
     rows = analyst.query(con, f"select count(*) as n from marts.{mart}")["n"][0]
@@ -67,9 +76,12 @@ for mart in marts:
         parquet_rows = None  # a mart without an export is reported, not hidden
     exported.append({"mart": mart, "published_rows": rows, "exported_rows": parquet_rows})
 exported = pl.DataFrame(exported).with_columns(
-    (pl.col("published_rows") == pl.col("exported_rows")).fill_null(False).alias("match"))
-print(f"{exported['match'].sum()} of {exported.height} marts have exactly their published rows "
-      "in the exports.")
+    (pl.col("published_rows") == pl.col("exported_rows")).fill_null(False).alias("match")
+)
+print(
+    f"{exported['match'].sum()} of {exported.height} marts have exactly their published rows "
+    "in the exports."
+)
 display(exported)
 
 # %% [markdown]
@@ -82,25 +94,38 @@ display(exported)
 # %%
 # One state per system and business date: loaded (first version), loaded after a restatement, or the
 # status of its latest delivery when no version loaded.
-days = analyst.query(con, """
+days = analyst.query(
+    con,
+    """
     select sys, biz_date,
            case when max(case when is_current and status = 'loaded' then version end) = 1 then 'loaded'
                 when max(case when is_current and status = 'loaded' then version end) > 1
                     then 'loaded after restatement'
                 else arg_max(status, first_seen_at) end as state
-    from quality.audit_batch group by sys, biz_date""")
+    from quality.audit_batch group by sys, biz_date""",
+)
 systems = days["sys"].unique().sort().to_list()
 dates = days["biz_date"].unique().sort().to_list()
-palette = {"loaded": "#b7dfb0", "loaded after restatement": "tab:blue", "rejected": "tab:red",
-           "waiting": "tab:orange"}
+palette = {
+    "loaded": "#b7dfb0",
+    "loaded after restatement": "tab:blue",
+    "rejected": "tab:red",
+    "waiting": "tab:orange",
+}
 states = days["state"].unique().sort().to_list()
 colour_of = {s: palette.get(s, plt.colormaps["tab10"](7 + i % 3)) for i, s in enumerate(states)}
 
 fig, ax = plt.subplots(figsize=(12, 0.35 * len(systems) + 2))
 for state in states:
     part = days.filter(pl.col("state") == state)
-    ax.scatter(part["biz_date"].to_list(), [systems.index(s) for s in part["sys"]], marker="s",
-               s=14 if state == "loaded" else 40, color=colour_of[state], label=state)
+    ax.scatter(
+        part["biz_date"].to_list(),
+        [systems.index(s) for s in part["sys"]],
+        marker="s",
+        s=14 if state == "loaded" else 40,
+        color=colour_of[state],
+        label=state,
+    )
 ax.set_yticks(range(len(systems)), systems)
 ax.invert_yaxis()
 ax.set_xlabel("business date")
@@ -112,21 +137,39 @@ analyst.drawn(fig)
 
 # %%
 # Batches per system and status (a restated date has several batches: the superseded and the current).
-display(analyst.query(con, """
-    select sys, status, count(*) as batches from quality.audit_batch group by sys, status""")
-        .pivot(on="status", index="sys", values="batches").fill_null(0).sort("sys"))
+display(
+    analyst.query(
+        con,
+        """
+    select sys, status, count(*) as batches from quality.audit_batch group by sys, status""",
+    )
+    .pivot(on="status", index="sys", values="batches")
+    .fill_null(0)
+    .sort("sys")
+)
 # The batches that did not load, and the system-dates with no loaded version at all.
-not_loaded = analyst.query(con, f"""
+not_loaded = analyst.query(
+    con,
+    f"""
     select sys, biz_date, version, status, left(reason, {REASON_WIDTH}) as reason
-    from quality.audit_batch where status <> 'loaded' order by biz_date, sys""")
-missing = analyst.query(con, """
+    from quality.audit_batch where status <> 'loaded' order by biz_date, sys""",
+)
+missing = analyst.query(
+    con,
+    """
     select sys, biz_date from quality.audit_batch group by sys, biz_date
     having count(case when status = 'loaded' and is_current then 1 end) = 0
-    order by biz_date, sys""")
-restated = analyst.query(con, """
-    select count(*) as n from quality.audit_batch where status = 'loaded' and version > 1""")["n"][0]
-print(f"{not_loaded.height} batches not loaded; {missing.height} system-dates without any "
-      f"loaded version; {restated} restated batches (version > 1) loaded.")
+    order by biz_date, sys""",
+)
+restated = analyst.query(
+    con,
+    """
+    select count(*) as n from quality.audit_batch where status = 'loaded' and version > 1""",
+)["n"][0]
+print(
+    f"{not_loaded.height} batches not loaded; {missing.height} system-dates without any "
+    f"loaded version; {restated} restated batches (version > 1) loaded."
+)
 for sys, day in missing.iter_rows():
     print(f"  missing from the marts: {sys} {day}")
 display(not_loaded)
@@ -139,23 +182,37 @@ display(not_loaded)
 # keys are kept in the raw zone and dropped once in the warehouse.
 
 # %%
-quarantine = analyst.query(con, """
+quarantine = analyst.query(
+    con,
+    """
     select sys, reason, sum(rows)::bigint as rows
-    from quality.quarantine_summary group by sys, reason""")
-volume = analyst.query(con, """
+    from quality.quarantine_summary group by sys, reason""",
+)
+volume = analyst.query(
+    con,
+    """
     select sys, sum(rows_in)::bigint as rows_in, sum(rows_quarantined)::bigint as rows_quarantined,
            sum(duplicate_keys)::bigint as repeated_in_file
-    from quality.audit_file group by sys""")
+    from quality.audit_file group by sys""",
+)
 # every system, those without a quarantined row included (a zero is a finding too)
 q_systems = volume.sort(["rows_quarantined", "sys"], descending=[True, False])
-reasons = (quarantine.group_by("reason").agg(pl.col("rows").sum())
-           .sort("rows", descending=True)["reason"].to_list())
+reasons = (
+    quarantine.group_by("reason")
+    .agg(pl.col("rows").sum())
+    .sort("rows", descending=True)["reason"]
+    .to_list()
+)
 
 fig, (ax, share_ax) = plt.subplots(1, 2, figsize=(13, 0.45 * max(q_systems.height, 3) + 2))
 left = np.zeros(q_systems.height)
 for i, reason in enumerate(reasons or ["nothing quarantined"]):
-    counts = (q_systems.select("sys").join(quarantine.filter(pl.col("reason") == reason),
-                                           on="sys", how="left").fill_null(0)["rows"].to_numpy())
+    counts = (
+        q_systems.select("sys")
+        .join(quarantine.filter(pl.col("reason") == reason), on="sys", how="left")
+        .fill_null(0)["rows"]
+        .to_numpy()
+    )
     ax.barh(q_systems["sys"], counts, left=left, color=plt.colormaps["tab10"](i % 10), label=reason)
     left += counts
 for y, total in enumerate(left):
@@ -165,8 +222,9 @@ ax.margins(x=0.1)
 ax.set_xlabel("quarantined rows")
 ax.set_title("Quarantined rows per system, by reason")
 ax.legend(loc="lower right")
-share_ax.barh(q_systems["sys"], q_systems["rows_quarantined"] / q_systems["rows_in"] * 100,
-              color="tab:grey")
+share_ax.barh(
+    q_systems["sys"], q_systems["rows_quarantined"] / q_systems["rows_in"] * 100, color="tab:grey"
+)
 share_ax.invert_yaxis()
 share_ax.set_xlabel("quarantined rows, % of rows delivered")
 share_ax.set_title("Quarantine rate per system")
@@ -177,16 +235,29 @@ analyst.drawn(fig)
 # %%
 # Two counts of repeated transaction keys: within one file (audit_file), and also counting rows that
 # repeat a key of the previous business date's file (quality.duplicate_keys).
-duplicates = analyst.query(con, """
+duplicates = (
+    analyst.query(
+        con,
+        """
     select sys, sum(duplicate_keys)::bigint as repeated_keys_incl_previous_day,
            count(*) as dates_with_repeats
-    from quality.duplicate_keys group by sys""").join(
-    volume.select("sys", "repeated_in_file"), on="sys", how="full", coalesce=True,
-).fill_null(0).sort("sys")
+    from quality.duplicate_keys group by sys""",
+    )
+    .join(
+        volume.select("sys", "repeated_in_file"),
+        on="sys",
+        how="full",
+        coalesce=True,
+    )
+    .fill_null(0)
+    .sort("sys")
+)
 total_q = volume["rows_quarantined"].sum()
-print(f"{total_q:,} of {volume['rows_in'].sum():,} delivered rows quarantined "
-      f"({total_q / volume['rows_in'].sum():.3%}); "
-      f"most common reason: {reasons[0] if reasons else 'none'}.")
+print(
+    f"{total_q:,} of {volume['rows_in'].sum():,} delivered rows quarantined "
+    f"({total_q / volume['rows_in'].sum():.3%}); "
+    f"most common reason: {reasons[0] if reasons else 'none'}."
+)
 display(duplicates)
 
 # %% [markdown]
@@ -197,17 +268,29 @@ display(duplicates)
 # (`name_conflict`). Identity numbers in `detail` are masked. The document type is read from `detail`.
 
 # %%
-queue = analyst.query(con, """
+queue = analyst.query(
+    con,
+    """
     select sys, reason, coalesce(regexp_extract(detail, 'id_type (\\w+)', 1), '') as id_type
-    from quality.customer_review_queue""").with_columns(
-    pl.when(pl.col("id_type") == "").then(pl.lit("other")).otherwise("id_type " + pl.col("id_type"))
-    .alias("document"))
-records = analyst.query(con, """
+    from quality.customer_review_queue""",
+).with_columns(
+    pl.when(pl.col("id_type") == "")
+    .then(pl.lit("other"))
+    .otherwise("id_type " + pl.col("id_type"))
+    .alias("document")
+)
+records = analyst.query(
+    con,
+    """
     select sys, sum(rows_loaded)::bigint as customer_rows from quality.audit_file
-    where entity = 'CUST' group by sys""")
-per_sys = (records.join(queue.group_by("sys").len("to_review"), on="sys", how="left")
-           .fill_null(0).with_columns((pl.col("to_review") / pl.col("customer_rows") * 1000)
-                                      .alias("per_1000_records")).sort("sys"))
+    where entity = 'CUST' group by sys""",
+)
+per_sys = (
+    records.join(queue.group_by("sys").len("to_review"), on="sys", how="left")
+    .fill_null(0)
+    .with_columns((pl.col("to_review") / pl.col("customer_rows") * 1000).alias("per_1000_records"))
+    .sort("sys")
+)
 print(f"{queue.height} customer records waiting for review.")
 display(queue.group_by("reason", "document").len("records").sort("records", descending=True))
 
@@ -217,9 +300,11 @@ fig, ax = plt.subplots(figsize=(9, 0.4 * per_sys.height + 2))
 left = np.zeros(per_sys.height)
 # an empty queue still draws its (zero) bars, under a label that says so
 for i, reason in enumerate(queue["reason"].unique().sort().to_list() or ["queue empty"]):
-    n = (per_sys.select("sys", "customer_rows").join(
-        queue.filter(pl.col("reason") == reason).group_by("sys").len("n"), on="sys", how="left")
-        .fill_null(0))
+    n = (
+        per_sys.select("sys", "customer_rows")
+        .join(queue.filter(pl.col("reason") == reason).group_by("sys").len("n"), on="sys", how="left")
+        .fill_null(0)
+    )
     rate = (n["n"] / n["customer_rows"] * 1000).fill_nan(0).to_numpy()
     ax.barh(per_sys["sys"], rate, left=left, color=plt.colormaps["tab10"](i % 10), label=reason)
     left += rate
@@ -241,11 +326,13 @@ analyst.drawn(fig)
 # transaction row leaves exactly such a gap, so breaks are compared with quarantine below.
 
 # %%
-breaks = analyst.query(con, """
+breaks = analyst.query(
+    con,
+    """
     select split_part(account_key, ':', 1) as sys, biz_date, movement_gap,
            is_movement_break, is_balance_after_break
-    from quality.reconciliation_breaks""").with_columns(
-    pl.col("biz_date").dt.truncate("1w").alias("week"))
+    from quality.reconciliation_breaks""",
+).with_columns(pl.col("biz_date").dt.truncate("1w").alias("week"))
 weekly = breaks.group_by("week", "sys").agg(pl.len().alias("breaks")).sort("week")
 b_systems = breaks.group_by("sys").len().sort("len", descending=True)["sys"].to_list()
 weeks = weekly["week"].unique().sort()
@@ -256,10 +343,20 @@ else:
     fig, (ax, amount_ax) = plt.subplots(1, 2, figsize=(13, 4.5), width_ratios=[2, 1])
     bottom = np.zeros(len(weeks))
     for i, sys in enumerate(b_systems):
-        counts = (pl.DataFrame({"week": weeks}).join(weekly.filter(pl.col("sys") == sys), on="week",
-                                                      how="left").fill_null(0)["breaks"].to_numpy())
-        ax.bar(weeks.to_list(), counts, width=5, bottom=bottom, color=plt.colormaps["tab10"](i % 10),
-               label=sys)
+        counts = (
+            pl.DataFrame({"week": weeks})
+            .join(weekly.filter(pl.col("sys") == sys), on="week", how="left")
+            .fill_null(0)["breaks"]
+            .to_numpy()
+        )
+        ax.bar(
+            weeks.to_list(),
+            counts,
+            width=5,
+            bottom=bottom,
+            color=plt.colormaps["tab10"](i % 10),
+            label=sys,
+        )
         bottom += counts
     ax.set_ylabel("account-days with a break")
     ax.set_title("Reconciliation breaks per week (week starting Monday), by system")
@@ -277,21 +374,30 @@ else:
     display(analyst.drawn(fig))
 
 # %%
-quarantined_days = analyst.query(con, """
-    select distinct sys, biz_date from quality.quarantine_summary""").with_columns(
-    pl.lit(True).alias("had_quarantine"))
+quarantined_days = analyst.query(
+    con,
+    """
+    select distinct sys, biz_date from quality.quarantine_summary""",
+).with_columns(pl.lit(True).alias("had_quarantine"))
 linked = breaks.join(quarantined_days, on=["sys", "biz_date"], how="left").with_columns(
-    pl.col("had_quarantine").fill_null(False))
+    pl.col("had_quarantine").fill_null(False)
+)
 share = linked["had_quarantine"].mean() if linked.height else 0.0
-print(f"{breaks.height} account-days with a break over {breaks['biz_date'].n_unique()} business dates; "
-      f"{share:.0%} of them fall on a system-date that also had quarantined rows.")
-(linked.group_by("sys").agg(
-    pl.len().alias("breaks"),
-    pl.col("is_movement_break").sum().alias("movement_breaks"),
-    pl.col("is_balance_after_break").sum().alias("balance_after_breaks"),
-    pl.col("had_quarantine").mean().round(2).alias("share_on_quarantine_days"),
-    (pl.col("movement_gap").abs().sum() / MILLION).round(3).alias("abs_gap_m"))
- .sort("breaks", descending=True))
+print(
+    f"{breaks.height} account-days with a break over {breaks['biz_date'].n_unique()} business dates; "
+    f"{share:.0%} of them fall on a system-date that also had quarantined rows."
+)
+(
+    linked.group_by("sys")
+    .agg(
+        pl.len().alias("breaks"),
+        pl.col("is_movement_break").sum().alias("movement_breaks"),
+        pl.col("is_balance_after_break").sum().alias("balance_after_breaks"),
+        pl.col("had_quarantine").mean().round(2).alias("share_on_quarantine_days"),
+        (pl.col("movement_gap").abs().sum() / MILLION).round(3).alias("abs_gap_m"),
+    )
+    .sort("breaks", descending=True)
+)
 
 # %% [markdown]
 # ## 6. Nothing lost: rows in = rows loaded + rows quarantined
@@ -302,7 +408,9 @@ print(f"{breaks.height} account-days with a break over {breaks['biz_date'].n_uni
 # total.
 
 # %%
-files = analyst.query(con, """
+files = analyst.query(
+    con,
+    """
     select f.sys, f.entity, f.file, f.biz_date, f.version, b.status, f.records_expected,
            f.rows_in, f.rows_loaded, f.rows_quarantined, f.rows_rejected,
            coalesce(q.rows, 0) as quarantine_detail_rows
@@ -310,30 +418,48 @@ files = analyst.query(con, """
     join quality.audit_batch as b using (sys, biz_date, version)
     left join (select sys, file, biz_date, version, sum(rows)::bigint as rows
                from quality.quarantine_summary group by sys, file, biz_date, version) as q
-        using (sys, file, biz_date, version)""")
+        using (sys, file, biz_date, version)""",
+)
 checks = files.with_columns(
-    (pl.col("rows_in") == pl.col("rows_loaded") + pl.col("rows_quarantined") + pl.col("rows_rejected"))
-    .alias("in_equals_out"),
-    ((pl.col("status") == "rejected") | (pl.col("rows_rejected") == 0))
-    .alias("rejects_only_in_rejected_batches"),
+    (
+        pl.col("rows_in") == pl.col("rows_loaded") + pl.col("rows_quarantined") + pl.col("rows_rejected")
+    ).alias("in_equals_out"),
+    ((pl.col("status") == "rejected") | (pl.col("rows_rejected") == 0)).alias(
+        "rejects_only_in_rejected_batches"
+    ),
     (pl.col("quarantine_detail_rows") == pl.col("rows_quarantined")).alias("quarantine_detail_matches"),
     # a file short of its control total is the reason a batch gets rejected (checked apart below)
-    (pl.col("records_expected").is_null() | (pl.col("records_expected") == pl.col("rows_in"))
-     | (pl.col("status") == "rejected")).alias("control_total_matches"))
-rules = ["in_equals_out", "rejects_only_in_rejected_batches", "quarantine_detail_matches",
-         "control_total_matches"]
+    (
+        pl.col("records_expected").is_null()
+        | (pl.col("records_expected") == pl.col("rows_in"))
+        | (pl.col("status") == "rejected")
+    ).alias("control_total_matches"),
+)
+rules = [
+    "in_equals_out",
+    "rejects_only_in_rejected_batches",
+    "quarantine_detail_matches",
+    "control_total_matches",
+]
 for rule in rules:
     print(f"{rule}: holds for {checks[rule].sum():,} of {checks.height:,} files")
-short = checks.filter((pl.col("status") == "rejected")
-                      & (pl.col("records_expected") != pl.col("rows_in")))
-print(f"({short.height} files of rejected batches hold fewer or more rows than their control total: "
-      f"{short['rows_in'].sum():,} rows found for {short['records_expected'].sum():,} announced.)")
+short = checks.filter(
+    (pl.col("status") == "rejected") & (pl.col("records_expected") != pl.col("rows_in"))
+)
+print(
+    f"({short.height} files of rejected batches hold fewer or more rows than their control total: "
+    f"{short['rows_in'].sum():,} rows found for {short['records_expected'].sum():,} announced.)"
+)
 loaded = checks.filter(pl.col("status") == "loaded")
-print(f"Loaded batches: {loaded['rows_in'].sum():,} rows in = {loaded['rows_loaded'].sum():,} loaded "
-      f"+ {loaded['rows_quarantined'].sum():,} quarantined.")
+print(
+    f"Loaded batches: {loaded['rows_in'].sum():,} rows in = {loaded['rows_loaded'].sum():,} loaded "
+    f"+ {loaded['rows_quarantined'].sum():,} quarantined."
+)
 failing = checks.filter(~pl.all_horizontal(rules))
 if failing.height:  # any file breaking a rule is listed, not just counted
     display(failing)
 checks.group_by("sys").agg(
-    pl.len().alias("files"), pl.col("rows_in", "rows_loaded", "rows_quarantined", "rows_rejected").sum(),
-    pl.all_horizontal(rules).all().alias("every_check_holds")).sort("sys")
+    pl.len().alias("files"),
+    pl.col("rows_in", "rows_loaded", "rows_quarantined", "rows_rejected").sum(),
+    pl.all_horizontal(rules).all().alias("every_check_holds"),
+).sort("sys")

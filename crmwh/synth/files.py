@@ -93,8 +93,9 @@ def write_if_changed(path: Path, content: bytes) -> None:
     tmp.replace(path)
 
 
-def write_batch(landing: Path, sys: str, biz_date: str, version: int, mode: str,
-                files: list[DataFile], signal: bool) -> None:
+def write_batch(
+    landing: Path, sys: str, biz_date: str, version: int, mode: str, files: list[DataFile], signal: bool
+) -> None:
     """Data files first, the `.OK` last (as a bank's transfer job does)."""
     for f in files:
         data = f.content if f.truncate_to is None else f.content[: f.truncate_to]

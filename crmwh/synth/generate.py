@@ -50,12 +50,17 @@ class Summary:
     seconds: float = 0.0
 
     def text(self) -> str:
-        lines = [f"wrote {self.batches} batches, {self.files} files, {self.bytes / 1e6:.1f} MB "
-                 f"for {self.days} days into {self.out} in {self.seconds:.1f} s"]  # fmt: skip
+        lines = [
+            f"wrote {self.batches} batches, {self.files} files, {self.bytes / 1e6:.1f} MB "
+            f"for {self.days} days into {self.out} in {self.seconds:.1f} s"
+        ]
         lines += [f"  {k:<14} {v:>12,} rows" for k, v in sorted(self.rows.items())]
-        lines.append("  injected faults (see _truth/faults.csv): " + ", ".join(
-            f"{k} {v}" for k, v in sorted(self.faults.items())) if self.faults else
-            "  injected faults: none")  # fmt: skip
+        lines.append(
+            "  injected faults (see _truth/faults.csv): "
+            + ", ".join(f"{k} {v}" for k, v in sorted(self.faults.items()))
+            if self.faults
+            else "  injected faults: none"
+        )
         return "\n".join(lines)
 
 
@@ -73,8 +78,7 @@ def hhmmss(secs: pl.Expr) -> pl.Expr:
 
 
 class Generator:
-    def __init__(self, out: Path, customers: int, days: int, start: dt.date, seed: int,
-                 dirt: str):  # fmt: skip
+    def __init__(self, out: Path, customers: int, days: int, start: dt.date, seed: int, dirt: str):
         self.out, self.days, self.start, self.seed = Path(out), days, start, seed
         self.dirt = dirt
         self.rates = rates(dirt)
@@ -84,10 +88,28 @@ class Generator:
         self.pending_dups: dict[str, list[str]] = {}
         self.summary = Summary(self.out, days)
         a = self.world.accounts
-        self.acct_frame = pl.DataFrame({k: a[k] for k in (
-            "sys", "acct_no", "cust_no", "product_code", "currency", "org_code", "acct_kind",
-            "contract_no", "collateral_type", "term_months", "loan_amount", "credit_limit",
-            "bill_day", "monthly_contribution", "rate")})  # fmt: skip
+        self.acct_frame = pl.DataFrame(
+            {
+                k: a[k]
+                for k in (
+                    "sys",
+                    "acct_no",
+                    "cust_no",
+                    "product_code",
+                    "currency",
+                    "org_code",
+                    "acct_kind",
+                    "contract_no",
+                    "collateral_type",
+                    "term_months",
+                    "loan_amount",
+                    "credit_limit",
+                    "bill_day",
+                    "monthly_contribution",
+                    "rate",
+                )
+            }
+        )
 
     # --- batches --------------------------------------------------------------------
     def run(self) -> Summary:
@@ -107,25 +129,46 @@ class Generator:
                         version = 2
                     else:
                         files = self._first_version(sys, files)
-                    self._fault("restatement", sys, date, "", None, "",
-                                f"version 2 arrives on day {day + RESTATED_AFTER_DAYS}; "
-                                f"written version {version}")  # fmt: skip
+                    self._fault(
+                        "restatement",
+                        sys,
+                        date,
+                        "",
+                        None,
+                        "",
+                        f"version 2 arrives on day {day + RESTATED_AFTER_DAYS}; "
+                        f"written version {version}",
+                    )
                 if brng.random() < self.rates["late_batch"]:
                     signal = last >= day + LATE_BY_DAYS
-                    self._fault("late_batch", sys, date, "", None, "",
-                                f".OK arrives on day {day + LATE_BY_DAYS}; "
-                                f"{'written' if signal else 'not yet written'}")  # fmt: skip
+                    self._fault(
+                        "late_batch",
+                        sys,
+                        date,
+                        "",
+                        None,
+                        "",
+                        f".OK arrives on day {day + LATE_BY_DAYS}; "
+                        f"{'written' if signal else 'not yet written'}",
+                    )
                 if sys in LEGACY_SYSTEMS and brng.random() < self.rates["ok_mismatch"]:
                     victim = max(files, key=lambda f: len(f.content))
                     if len(victim.content) > 0:
                         victim.truncate_to = int(len(victim.content) * brng.uniform(0.5, 0.95))
-                        self._fault("ok_mismatch", sys, date, victim.name, None, "",
-                                    f"truncated to {victim.truncate_to} of "
-                                    f"{len(victim.content)} bytes")  # fmt: skip
+                        self._fault(
+                            "ok_mismatch",
+                            sys,
+                            date,
+                            victim.name,
+                            None,
+                            "",
+                            f"truncated to {victim.truncate_to} of {len(victim.content)} bytes",
+                        )
                 write_batch(self.out, sys, date, version, mode, files, signal)
                 for f in files:
                     self.summary.rows[f"{sys}_{f.name.split('_')[1]}"] = (
-                        self.summary.rows.get(f"{sys}_{f.name.split('_')[1]}", 0) + f.records)
+                        self.summary.rows.get(f"{sys}_{f.name.split('_')[1]}", 0) + f.records
+                    )
                     self.summary.bytes += len(f.content)
                 self.summary.files += len(files) + 1
                 self.summary.batches += 1
@@ -162,12 +205,13 @@ class Generator:
         idx = r["rec"].to_numpy()
         upd = self.sim.update_day[idx]
         frame = r.with_columns(
-            id_type=pl.col("rec_id_type"), id_no=pl.col("rec_id_no"),
+            id_type=pl.col("rec_id_type"),
+            id_no=pl.col("rec_id_no"),
             mobile=pl.Series(self.sim.mobile[idx].astype(str)),
             cust_status=pl.lit("0"),
             reg_capital=money("reg_capital"),
             update_ts=yyyymmdd(self.start, upd) + hhmmss(pl.col("update_sec")),
-        )  # fmt: skip
+        )
         return self._legacy(sys, "CUST", date, frame.with_columns(_amount=pl.lit(0)))
 
     def _acct(self, sys, d: Day, date) -> DataFile:
@@ -196,7 +240,7 @@ class Generator:
             shares=money(pl.Series(s.shares[idx])),
             nav=rate(pl.Series(s.nav4[idx])),
             monthly_contribution=money("monthly_contribution"),
-        )  # fmt: skip
+        )
         return self._legacy(sys, "ACCT", date, frame)
 
     def _txn(self, sys, d: Day, date, rng) -> DataFile:
@@ -212,12 +256,13 @@ class Generator:
         cp_name = np.char.add(np.char.add(names, given[:, 0]), given[:, 1])
         employers = self.sim.employers
         if len(employers):
-            cp_name = np.where(code == "1201", employers[rng.integers(0, len(employers), n)],
-                               cp_name)  # fmt: skip
+            cp_name = np.where(code == "1201", employers[rng.integers(0, len(employers), n)], cp_name)
         banks = np.array(pools.OTHER_BANKS)[rng.integers(0, len(pools.OTHER_BANKS), n)]
         purpose = np.array(["", "", "房租", "生活费", "还款", "货款"])[rng.integers(0, 6, n)]
-        remark = np.char.add(np.vectorize(REMARKS.get, otypes=[str])(code) if n else code,
-                             np.where(np.isin(code, ["1101", "1102"]), purpose, ""))  # fmt: skip
+        remark = np.char.add(
+            np.vectorize(REMARKS.get, otypes=[str])(code) if n else code,
+            np.where(np.isin(code, ["1101", "1102"]), purpose, ""),
+        )
         acct = t["acct"].to_numpy()
         frame = t.with_columns(
             txn_date=pl.lit(date),
@@ -228,15 +273,18 @@ class Generator:
             currency=pl.Series(a["currency"][acct]),
             channel=pl.col("txn_code").replace_strict(CHANNEL),
             cp_acct_no=pl.when(pl.Series(counterpart)).then(
-                pl.Series(rng.integers(10**15, 10**16, n)).cast(pl.String)),
+                pl.Series(rng.integers(10**15, 10**16, n)).cast(pl.String)
+            ),
             cp_name=pl.when(pl.Series(counterpart)).then(pl.Series(cp_name)),
-            cp_bank_code=pl.when(pl.Series(internal)).then(pl.lit(OWN_BANK_CODE))
-            .when(pl.Series(other)).then(pl.Series(banks)),
+            cp_bank_code=pl.when(pl.Series(internal))
+            .then(pl.lit(OWN_BANK_CODE))
+            .when(pl.Series(other))
+            .then(pl.Series(banks)),
             reversal_of=pl.when(pl.col("reversal_of") != "").then("reversal_of"),
             org_code=pl.Series(a["org_code"][acct]),
             balance_after=money("balance_after"),
             remark=pl.Series(remark),
-        )  # fmt: skip
+        )
         return self._dirty_txn(sys, date, frame, rng)
 
     def _dirty_txn(self, sys, date, frame: pl.DataFrame, rng) -> DataFile:
@@ -250,13 +298,22 @@ class Generator:
         if n:
             acct = frame["acct"].to_numpy()
             last = np.r_[acct[1:] != acct[:-1], True]
-            lost = last & (rng.random(n) < r["balance_chain_break"]) & (
-                frame["reversal_of"].is_null().to_numpy())
+            lost = (
+                last
+                & (rng.random(n) < r["balance_chain_break"])
+                & (frame["reversal_of"].is_null().to_numpy())
+            )
             keep &= ~lost
             for i in np.flatnonzero(lost):
-                self._fault("balance_chain_break", sys, date, name, None,
-                            str(frame["acct_no"][int(i)]),
-                            f"posting {frame['txn_id'][int(i)]} missing from the extract")
+                self._fault(
+                    "balance_chain_break",
+                    sys,
+                    date,
+                    name,
+                    None,
+                    str(frame["acct_no"][int(i)]),
+                    f"posting {frame['txn_id'][int(i)]} missing from the extract",
+                )
         frame = frame.filter(pl.Series(keep))
         lines = legacy_lines(frame, entity)
         amounts = frame["_amount"].to_list()
@@ -266,7 +323,8 @@ class Generator:
         next_day = rng.random(len(dup)) < 0.5
         self.pending_dups[sys] = [(lines[i], amounts[i]) for i in dup[next_day]]
         dup_ids = {lines[i].split("|+|", 1)[0] for i in dup[~next_day]} | {
-            c[0].split("|+|", 1)[0] for c in carried}
+            c[0].split("|+|", 1)[0] for c in carried
+        }
         for i in dup[~next_day][::-1]:  # from the end: an insert never moves a line still to copy
             pos = int(rng.integers(i + 1, len(lines) + 1))
             lines.insert(pos, lines[i])
@@ -305,8 +363,15 @@ class Generator:
         rev = frame.filter(pl.col("reversal_of").is_not_null())
         for txn_id, orig in zip(rev["txn_id"].to_list(), rev["reversal_of"].to_list()):
             late = orig[3:11] != date
-            self._fault("late_reversal" if late else "reversal", sys, date, name, None, txn_id,
-                        f"reverses {orig}")  # fmt: skip
+            self._fault(
+                "late_reversal" if late else "reversal",
+                sys,
+                date,
+                name,
+                None,
+                txn_id,
+                f"reverses {orig}",
+            )
         return DataFile(name, content, len(lines), int(sum(amounts)))
 
     def _first_version(self, sys: str, files: list[DataFile]) -> list[DataFile]:
@@ -349,9 +414,11 @@ class Generator:
             m = w.managers
             frame = m.with_columns(
                 hire_date=yyyymmdd(self.start, m["hire_day"].to_numpy()),
-                status=pl.when(pl.col("leave_day") <= day).then(pl.lit("left"))
+                status=pl.when(pl.col("leave_day") <= day)
+                .then(pl.lit("left"))
                 .otherwise(pl.lit("active")),
-                grade=pl.col("grade").cast(pl.String))  # fmt: skip
+                grade=pl.col("grade").cast(pl.String),
+            )
         elif name == "TEAM":
             frame = w.teams
         elif name == "ASSIGN":
@@ -362,12 +429,12 @@ class Generator:
                 manager_id=w.managers["manager_id"].gather(asg["manager_idx"]),
                 sys=pl.Series(w.accounts["sys"][asg["acct_idx"].to_numpy()]),
                 acct_no=pl.Series(w.accounts["acct_no"][asg["acct_idx"].to_numpy()]),
-                share_pct=pl.col("share_pct").map_elements(lambda x: f"{x:.2f}",
-                                                           return_dtype=pl.String),
+                share_pct=pl.col("share_pct").map_elements(lambda x: f"{x:.2f}", return_dtype=pl.String),
                 valid_from=yyyymmdd(self.start, asg["from_day"].to_numpy()),
-                valid_to=pl.when(pl.Series(visible))
-                .then(yyyymmdd(self.start, np.where(visible, to, 0))),
-            )  # fmt: skip
+                valid_to=pl.when(pl.Series(visible)).then(
+                    yyyymmdd(self.start, np.where(visible, to, 0))
+                ),
+            )
         elif name == "CONTACT":
             frame = d.contacts
         elif name == "TARGET":
@@ -392,24 +459,30 @@ class Generator:
         merged, joins, merge_day = w.merge
         org_id = w.orgs["org_id"]
         base = w.org_codes.with_columns(
-            org_id=org_id.gather(w.org_codes["org_idx"]), valid_from=pl.lit("20000101"),
-            valid_to=pl.lit(None, pl.String))  # fmt: skip
+            org_id=org_id.gather(w.org_codes["org_idx"]),
+            valid_from=pl.lit("20000101"),
+            valid_to=pl.lit(None, pl.String),
+        )
         if day < merge_day:
             return base
         merge_date = (self.start + dt.timedelta(days=merge_day)).strftime("%Y%m%d")
         moved = base.filter(pl.col("org_idx") == merged)
-        return pl.concat([
-            base.with_columns(valid_to=pl.when(pl.col("org_idx") == merged)
-                              .then(pl.lit(merge_date))),
-            moved.with_columns(org_id=pl.lit(org_id[joins]), valid_from=pl.lit(merge_date)),
-        ]).sort("sys", "org_code", "valid_from")  # fmt: skip
+        return pl.concat(
+            [
+                base.with_columns(
+                    valid_to=pl.when(pl.col("org_idx") == merged).then(pl.lit(merge_date))
+                ),
+                moved.with_columns(org_id=pl.lit(org_id[joins]), valid_from=pl.lit(merge_date)),
+            ]
+        ).sort("sys", "org_code", "valid_from")
 
     def _targets(self, d: Day, date: str, rng) -> pl.DataFrame:
         """Monthly targets: each manager's current book, grown by a stretch factor."""
         w, s = self.world, self.sim
         a = w.accounts
-        asg = w.assignments.filter((pl.col("purpose") == "assess") & (pl.col("from_day") <= d.day)
-                                   & (pl.col("to_day") > d.day))  # fmt: skip
+        asg = w.assignments.filter(
+            (pl.col("purpose") == "assess") & (pl.col("from_day") <= d.day) & (pl.col("to_day") > d.day)
+        )
         acct = asg["acct_idx"].to_numpy()
         mgr = asg["manager_idx"].to_numpy()
         share = asg["share_pct"].to_numpy() / 100
@@ -425,19 +498,29 @@ class Generator:
         # fees and contribution per month at this simulation's rates (a managed party brings
         # ~600 CNY of fees, a book ~2.5% of its AUM a year), so completions land near 90%
         # as a bank's stretched targets do, not at 20x
-        values = np.column_stack([
-            aum * stretch[:, 0], np.ceil(vip * stretch[:, 1]), np.ceil(2 + n_parties * 0.02),
-            loans * stretch[:, 3], 10_000 + n_parties * 600 * stretch[:, 4],
-            np.round(2.0 + 0.5 * stretch[:, 5], 2), aum * 0.025 / 12 * stretch[:, 6],
-            np.full(m, 0.015), np.full(m, 0.9),
-        ])  # fmt: skip
+        values = np.column_stack(
+            [
+                aum * stretch[:, 0],
+                np.ceil(vip * stretch[:, 1]),
+                np.ceil(2 + n_parties * 0.02),
+                loans * stretch[:, 3],
+                10_000 + n_parties * 600 * stretch[:, 4],
+                np.round(2.0 + 0.5 * stretch[:, 5], 2),
+                aum * 0.025 / 12 * stretch[:, 6],
+                np.full(m, 0.015),
+                np.full(m, 0.9),
+            ]
+        )
         active = w.managers["leave_day"].to_numpy() > d.day
         ids = w.managers["manager_id"].to_list()
-        rows = [(date[:6], ids[i], ind, f"{values[i, j]:.2f}"
-                 if j not in (7, 8) else f"{values[i, j]:.4f}")
-                for i in np.flatnonzero(active) for j, ind in enumerate(KPI_INDICATORS)]  # fmt: skip
-        return pl.DataFrame(rows, schema=["period", "manager_id", "indicator", "target_value"],
-                            orient="row")  # fmt: skip
+        rows = [
+            (date[:6], ids[i], ind, f"{values[i, j]:.2f}" if j not in (7, 8) else f"{values[i, j]:.4f}")
+            for i in np.flatnonzero(active)
+            for j, ind in enumerate(KPI_INDICATORS)
+        ]
+        return pl.DataFrame(
+            rows, schema=["period", "manager_id", "indicator", "target_value"], orient="row"
+        )
 
     # --- ground truth ---------------------------------------------------------------
     def _write_truth(self) -> None:
@@ -445,26 +528,50 @@ class Generator:
         truth.mkdir(exist_ok=True)
         r = self.world.records
         r.select(
-            "sys", "cust_no", "party_ref", "kind", pl.col("id_type").alias("true_id_type"),
-            pl.col("id_no").alias("true_id_no"), pl.col("rec_id_type").alias("id_type"),
-            pl.col("rec_id_no").alias("id_no"), "onboard_day",
-        ).sort("sys", "cust_no").write_csv(truth / "customers.csv")  # fmt: skip
-        faults = pl.DataFrame(self.faults, schema={
-            "kind": pl.String, "sys": pl.String, "biz_date": pl.String, "file": pl.String,
-            "line": pl.Int64, "key": pl.String, "detail": pl.String}, orient="row")  # fmt: skip
+            "sys",
+            "cust_no",
+            "party_ref",
+            "kind",
+            pl.col("id_type").alias("true_id_type"),
+            pl.col("id_no").alias("true_id_no"),
+            pl.col("rec_id_type").alias("id_type"),
+            pl.col("rec_id_no").alias("id_no"),
+            "onboard_day",
+        ).sort("sys", "cust_no").write_csv(truth / "customers.csv")
+        faults = pl.DataFrame(
+            self.faults,
+            schema={
+                "kind": pl.String,
+                "sys": pl.String,
+                "biz_date": pl.String,
+                "file": pl.String,
+                "line": pl.Int64,
+                "key": pl.String,
+                "detail": pl.String,
+            },
+            orient="row",
+        )
         faults.sort("biz_date", "sys", "kind", "file", "line", "key", nulls_last=True).write_csv(
-            truth / "faults.csv")
+            truth / "faults.csv"
+        )
         merged, joins, merge_day = self.world.merge
         manifest = {
-            "seed": self.seed, "customers": self.world.n_customers, "days": self.days,
-            "start": self.start.isoformat(), "dirt": self.dirt, "rates": self.rates,
-            "org_merge": {"org_id": self.world.orgs["org_id"][merged],
-                          "into_org_id": self.world.orgs["org_id"][joins],
-                          "date": (self.start + dt.timedelta(days=merge_day)).isoformat()},
-        }  # fmt: skip
+            "seed": self.seed,
+            "customers": self.world.n_customers,
+            "days": self.days,
+            "start": self.start.isoformat(),
+            "dirt": self.dirt,
+            "rates": self.rates,
+            "org_merge": {
+                "org_id": self.world.orgs["org_id"][merged],
+                "into_org_id": self.world.orgs["org_id"][joins],
+                "date": (self.start + dt.timedelta(days=merge_day)).isoformat(),
+            },
+        }
         (truth / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
 
 
-def generate(out: Path, customers: int, days: int, start: dt.date, seed: int,
-             dirt: str = "default") -> Summary:  # fmt: skip
+def generate(
+    out: Path, customers: int, days: int, start: dt.date, seed: int, dirt: str = "default"
+) -> Summary:
     return Generator(out, customers, days, start, seed, dirt).run()

@@ -17,24 +17,55 @@ from crmwh.synth.dirt import REVERSAL_RATE
 from crmwh.synth.world import World, rng_for
 
 REMARKS = {
-    "1001": "现金存入", "1002": "ATM取款", "1101": "转账", "1102": "跨行汇款", "1201": "代发工资",
-    "1301": "消费", "1302": "信用卡取现", "1401": "贷款发放", "1402": "贷款还款",
-    "1501": "理财申购", "1502": "理财赎回", "1601": "公积金缴存", "1602": "公积金提取",
-    "2001": "结息", "2101": "短信服务费", "2102": "年费", "9001": "冲正",
-}  # fmt: skip
-CHANNEL = {"1001": "01", "1002": "02", "1101": "04", "1102": "03", "1201": "06", "1301": "05",
-           "1302": "02", "1401": "01", "1402": "06", "1501": "04", "1502": "04", "1601": "06",
-           "1602": "01", "2001": "07", "2101": "07", "2102": "07", "9001": "07"}  # fmt: skip
+    "1001": "现金存入",
+    "1002": "ATM取款",
+    "1101": "转账",
+    "1102": "跨行汇款",
+    "1201": "代发工资",
+    "1301": "消费",
+    "1302": "信用卡取现",
+    "1401": "贷款发放",
+    "1402": "贷款还款",
+    "1501": "理财申购",
+    "1502": "理财赎回",
+    "1601": "公积金缴存",
+    "1602": "公积金提取",
+    "2001": "结息",
+    "2101": "短信服务费",
+    "2102": "年费",
+    "9001": "冲正",
+}
+CHANNEL = {
+    "1001": "01",
+    "1002": "02",
+    "1101": "04",
+    "1102": "03",
+    "1201": "06",
+    "1301": "05",
+    "1302": "02",
+    "1401": "01",
+    "1402": "06",
+    "1501": "04",
+    "1502": "04",
+    "1601": "06",
+    "1602": "01",
+    "2001": "07",
+    "2101": "07",
+    "2102": "07",
+    "9001": "07",
+}
 CUSTOMER_CODES = {"1001", "1002", "1101", "1102", "1301", "1302", "1402", "1501", "1502", "1602"}
 INTEREST_MONTHS = (3, 6, 9, 12)  # deposit interest is posted on the 21st of these months
 # monthly five-level migration: probabilities of moving to each class, by current class
-MIGRATION = np.array([
-    [0.993, 0.007, 0.0, 0.0, 0.0],
-    [0.25, 0.62, 0.13, 0.0, 0.0],
-    [0.0, 0.05, 0.82, 0.13, 0.0],
-    [0.0, 0.0, 0.0, 0.9, 0.1],
-    [0.0, 0.0, 0.0, 0.0, 1.0],
-])  # fmt: skip
+MIGRATION = np.array(
+    [
+        [0.993, 0.007, 0.0, 0.0, 0.0],
+        [0.25, 0.62, 0.13, 0.0, 0.0],
+        [0.0, 0.05, 0.82, 0.13, 0.0],
+        [0.0, 0.0, 0.0, 0.9, 0.1],
+        [0.0, 0.0, 0.0, 0.0, 1.0],
+    ]
+)
 OVERDUE_FLOOR = np.array([0, 1, 90, 180, 360])
 CONTACT_EVERY = ((6_000_000, 25), (3_000_000, 50), (500_000, 80), (100_000, 160), (0, 400))
 
@@ -72,12 +103,13 @@ class Simulator:
         self.pending_reversals: list[pl.DataFrame] = []
         self.pending_fee_fixes: dict[int, list[tuple]] = {}
         self.fee_seq = 0
-        self.open_mask = (a["open_day"] < 0)
+        self.open_mask = a["open_day"] < 0
         n_rec = world.records.height
         self.rec_party = world.records["party_idx"].to_numpy()
         # each party's main record (savings for persons, accounting for companies)
         recs = world.records.with_row_index("rec").with_columns(
-            pri=pl.col("sys").replace_strict({"SAV": 0, "ACC": 0}, default=1))
+            pri=pl.col("sys").replace_strict({"SAV": 0, "ACC": 0}, default=1)
+        )
         main = recs.sort("pri", "rec").group_by("party_idx", maintain_order=True).first()
         self.main_record = np.full(world.parties.height, -1)
         self.main_record[main["party_idx"].to_numpy()] = main["rec"].to_numpy()
@@ -115,12 +147,23 @@ class Simulator:
             keep = amount > 0
             if keep.sum() == 0:
                 return
-            blocks.append({"acct": acct[keep], "dr_cr": np.broadcast_to(dr_cr, acct.shape)[keep],
-                           "amount": amount[keep], "code": code, "cp": cp})  # fmt: skip
+            blocks.append(
+                {
+                    "acct": acct[keep],
+                    "dr_cr": np.broadcast_to(dr_cr, acct.shape)[keep],
+                    "amount": amount[keep],
+                    "code": code,
+                    "cp": cp,
+                }
+            )
 
         # opening postings bring each new account to its opening amount
-        for k, code, drcr in [("deposit", "1001", "C"), ("wealth", "1501", "C"),
-                              ("loan", "1401", "D"), ("agency", "1601", "C")]:  # fmt: skip
+        for k, code, drcr in [
+            ("deposit", "1001", "C"),
+            ("wealth", "1501", "C"),
+            ("loan", "1401", "D"),
+            ("agency", "1601", "C"),
+        ]:
             sel = opening[kind[opening] == k]
             add(sel, drcr, a["initial"][sel], code)
 
@@ -134,29 +177,43 @@ class Simulator:
         size = np.maximum(tgt, 50_000) * rng.lognormal(-2.8, 0.9, len(acct))
         amount = np.where(credit, size, np.minimum(size, 0.3 * bal)).round(-2)
         route = rng.choice(3, len(acct), p=[0.2, 0.5, 0.3])
-        for r, (c_code, d_code) in enumerate([("1001", "1002"), ("1101", "1101"),
-                                              ("1102", "1102")]):  # fmt: skip
+        for r, (c_code, d_code) in enumerate([("1001", "1002"), ("1101", "1101"), ("1102", "1102")]):
             add(acct[credit & (route == r)], "C", amount[credit & (route == r)], c_code)
             add(acct[~credit & (route == r)], "D", amount[~credit & (route == r)], d_code)
 
         # salaries on payday; drifting customers move their target up or down every day
-        sal = np.flatnonzero(active & a["payroll"] & (a["payday"] == date.day)
-                             & (a["currency"] == "CNY"))  # fmt: skip
-        add(sal, "C", (a["salary"][sal] * rng.uniform(0.9, 1.1, len(sal))).round(-2), "1201",
-            cp="employer")
+        sal = np.flatnonzero(
+            active & a["payroll"] & (a["payday"] == date.day) & (a["currency"] == "CNY")
+        )
+        add(
+            sal,
+            "C",
+            (a["salary"][sal] * rng.uniform(0.9, 1.1, len(sal))).round(-2),
+            "1201",
+            cp="employer",
+        )
         drift = a["drift"] != 0
         self.target[drift] *= np.exp(a["drift"][drift] * 0.009)
         gap = self.target - self.balance
         reb = np.flatnonzero(active & drift & (product == "SAV-DD") & (rng.random(len(gap)) < 0.3))
         up = gap[reb] > 0
         add(reb[up], "C", (gap[reb][up] * 0.3).round(-2), "1102")
-        add(reb[~up], "D", np.minimum(-gap[reb][~up] * 0.3, self.balance[reb][~up] * 0.3).round(-2),
-            "1101")
+        add(
+            reb[~up],
+            "D",
+            np.minimum(-gap[reb][~up] * 0.3, self.balance[reb][~up] * 0.3).round(-2),
+            "1101",
+        )
 
         # churn: a large transfer to another bank, and the customer stays small afterwards
         churn = np.flatnonzero(active & (a["churn_day"] == day) & (product == "SAV-DD"))
-        add(churn, "D", (self.balance[churn] * rng.uniform(0.7, 0.95, len(churn))).round(-2),
-            "1102", cp="other_bank")
+        add(
+            churn,
+            "D",
+            (self.balance[churn] * rng.uniform(0.7, 0.95, len(churn))).round(-2),
+            "1102",
+            cp="other_bank",
+        )
         self.target[churn] *= 0.1
 
         # cards: purchases within the limit, repayment 20 days after the bill day, annual fee
@@ -169,19 +226,22 @@ class Simulator:
         add(acct[~cash], "D", spend[~cash], "1301")
         add(acct[cash], "D", spend[cash], "1302")
         due = cards[(a["bill_day"][cards] + 20) % 28 + 1 == date.day]
-        pay = np.where(a["revolver"][due], self.balance[due] * rng.uniform(0.1, 0.3, len(due)),
-                       self.balance[due])  # fmt: skip
+        pay = np.where(
+            a["revolver"][due], self.balance[due] * rng.uniform(0.1, 0.3, len(due)), self.balance[due]
+        )
         add(due, "C", pay.round(0), "1402")
         anniversary = cards[(a["open_day"][cards] - day) % 365 == 0]
-        fee = np.select([product[anniversary] == "CCS-PLT", product[anniversary] == "CCS-GLD"],
-                        [200_000, 30_000], 0)  # fmt: skip
+        fee = np.select(
+            [product[anniversary] == "CCS-PLT", product[anniversary] == "CCS-GLD"], [200_000, 30_000], 0
+        )
         add(anniversary, "D", fee, "2102")
 
         # loans: monthly principal repayment while performing; paid-off loans close
         loans = np.flatnonzero(active & (kind == "loan") & (a["open_day"] < day))
-        due = loans[((a["open_day"][loans] % 28) + 1 == date.day)
-                    & ((self.five[loans] == "1") | ((self.five[loans] == "2")
-                                                     & (rng.random(len(loans)) < 0.5)))]  # fmt: skip
+        due = loans[
+            ((a["open_day"][loans] % 28) + 1 == date.day)
+            & ((self.five[loans] == "1") | ((self.five[loans] == "2") & (rng.random(len(loans)) < 0.5)))
+        ]
         principal = a["loan_amount"][due] // np.maximum(a["term_months"][due], 1)
         add(due, "C", np.minimum(np.maximum(principal, 100), self.balance[due]), "1402")
 
@@ -228,11 +288,17 @@ class Simulator:
         txns = self._post(day, date, blocks, rng)
         # withdrawals of closing time deposits come after their interest
         if len(closing_td):
-            close_blocks = [{"acct": closing_td, "dr_cr": np.full(len(closing_td), "D"),
-                             "amount": self.balance[closing_td], "code": "1101", "cp": None}]
+            close_blocks = [
+                {
+                    "acct": closing_td,
+                    "dr_cr": np.full(len(closing_td), "D"),
+                    "amount": self.balance[closing_td],
+                    "code": "1101",
+                    "cp": None,
+                }
+            ]
             txns = pl.concat([txns, self._post(day, date, close_blocks, rng, late=True)])
-        paid_off = np.flatnonzero(live & (kind == "loan") & (self.balance <= 0)
-                                  & (a["open_day"] < day))  # fmt: skip
+        paid_off = np.flatnonzero(live & (kind == "loan") & (self.balance <= 0) & (a["open_day"] < day))
         for closed in (closing_td, paid_off):
             self.close_day[closed] = day
             self.status[closed] = "1"
@@ -255,15 +321,26 @@ class Simulator:
             self.fx[cur] = int(round(self.fx[cur] * np.exp(rng.normal(0, 0.002))))
 
         changed = (
-            (self.balance != prev_bal) | (self.five != prev_five) | (self.maturity != prev_maturity)
-            | (self.close_day == day) | (a["open_day"] == day)
+            (self.balance != prev_bal)
+            | (self.five != prev_five)
+            | (self.maturity != prev_maturity)
+            | (self.close_day == day)
+            | (a["open_day"] == day)
             | ((kind == "loan") & live & (self.five != "1"))
-        )  # fmt: skip
+        )
         changed_records = self._customer_changes(day, rng)
         contacts = self._contacts(day, date, rng)
         fees = self._fees(day, date, rng)
-        return Day(day, date, txns, np.flatnonzero(changed & self.open_mask), changed_records,
-                   contacts, fees, dict(self.fx))  # fmt: skip
+        return Day(
+            day,
+            date,
+            txns,
+            np.flatnonzero(changed & self.open_mask),
+            changed_records,
+            contacts,
+            fees,
+            dict(self.fx),
+        )
 
     # --- postings -------------------------------------------------------------------
     def _post(self, day, date, blocks, rng, late=False) -> pl.DataFrame:
@@ -271,11 +348,18 @@ class Simulator:
         parts = []
         for b in blocks:
             n = len(b["acct"])
-            parts.append(pl.DataFrame({
-                "acct": b["acct"], "dr_cr": np.asarray(b["dr_cr"]).astype(str),
-                "amount": b["amount"], "txn_code": np.full(n, b["code"]),
-                "cp_kind": np.full(n, b["cp"] or ""), "reversal_of": np.full(n, ""),
-            }))  # fmt: skip
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "acct": b["acct"],
+                        "dr_cr": np.asarray(b["dr_cr"]).astype(str),
+                        "amount": b["amount"],
+                        "txn_code": np.full(n, b["code"]),
+                        "cp_kind": np.full(n, b["cp"] or ""),
+                        "reversal_of": np.full(n, ""),
+                    }
+                )
+            )
         if self.pending_reversals and not late:
             parts.extend(self.pending_reversals)
             self.pending_reversals = []
@@ -299,16 +383,23 @@ class Simulator:
             t = self._ids(t, day, date)
             orig_ids = t["txn_id"].to_numpy()[pick]
             rev = orig.drop("_i").with_columns(
-                dr_cr=pl.lit("C"), txn_code=pl.lit("9001"), cp_kind=pl.lit(""),
+                dr_cr=pl.lit("C"),
+                txn_code=pl.lit("9001"),
+                cp_kind=pl.lit(""),
                 reversal_of=pl.Series(orig_ids),
-                secs=pl.Series(np.minimum(orig["secs"].to_numpy() + rng.integers(60, 3600, len(pick)),
-                                          86_399)),
-            )  # fmt: skip
-            self.pending_reversals = [rev.filter(pl.Series(later)).with_columns(
-                secs=pl.Series(rng.integers(8 * 3600, 12 * 3600, int(later.sum()))))]
+                secs=pl.Series(
+                    np.minimum(orig["secs"].to_numpy() + rng.integers(60, 3600, len(pick)), 86_399)
+                ),
+            )
+            self.pending_reversals = [
+                rev.filter(pl.Series(later)).with_columns(
+                    secs=pl.Series(rng.integers(8 * 3600, 12 * 3600, int(later.sum())))
+                )
+            ]
             same = rev.filter(~pl.Series(later))
-            t = pl.concat([t.drop("_i"), self._ids(same, day, date, offset=t.height)],
-                          how="diagonal_relaxed")
+            t = pl.concat(
+                [t.drop("_i"), self._ids(same, day, date, offset=t.height)], how="diagonal_relaxed"
+            )
         else:
             t = self._ids(t, day, date, offset=900_000_000)
         t = t.sort(["acct", "secs", "txn_id"])
@@ -322,13 +413,14 @@ class Simulator:
         delta_shares = np.where(wealth, np.round(delta * 10_000 / nav).astype(np.int64), 0)
         starts = np.r_[True, acct[1:] != acct[:-1]]
         first = np.flatnonzero(starts)
-        cum = np.cumsum(delta) - np.repeat(np.cumsum(delta)[first] - delta[first],
-                                           np.diff(np.r_[first, len(acct)]))  # fmt: skip
+        cum = np.cumsum(delta) - np.repeat(
+            np.cumsum(delta)[first] - delta[first], np.diff(np.r_[first, len(acct)])
+        )
         cum_sh = np.cumsum(delta_shares) - np.repeat(
-            np.cumsum(delta_shares)[first] - delta_shares[first], np.diff(np.r_[first, len(acct)]))
+            np.cumsum(delta_shares)[first] - delta_shares[first], np.diff(np.r_[first, len(acct)])
+        )
         shares_after = self.shares[acct] + cum_sh
-        bal_after = np.where(wealth, (shares_after * nav + 5_000) // 10_000,
-                             self.balance[acct] + cum)  # fmt: skip
+        bal_after = np.where(wealth, (shares_after * nav + 5_000) // 10_000, self.balance[acct] + cum)
         last = np.r_[first[1:] - 1, len(acct) - 1]
         self.balance[acct[last]] = bal_after[last]
         self.shares[acct[last]] = shares_after[last]
@@ -337,17 +429,14 @@ class Simulator:
     def _ids(self, t: pl.DataFrame, day, date, offset=0) -> pl.DataFrame:
         sys = pl.Series(self.w.accounts["sys"][t["acct"].to_numpy()], dtype=pl.String)
         seq = pl.Series(np.arange(t.height, dtype=np.int64) + offset + 1)
-        return t.with_columns(txn_id=sys + date.strftime("%Y%m%d") + seq.cast(pl.String)
-                              .str.zfill(9))
+        return t.with_columns(txn_id=sys + date.strftime("%Y%m%d") + seq.cast(pl.String).str.zfill(9))
 
     # --- customer records and CRM -----------------------------------------------------
     def _customer_changes(self, day, rng) -> np.ndarray:
         recs = self.w.records
         onboard = recs["onboard_day"].to_numpy()
         moved = np.flatnonzero((onboard < day) & (rng.random(self.n_records) < 0.0003))
-        self.mobile[moved] = [
-            f"1{x:010d}"[:11] for x in rng.integers(3 * 10**9, 9 * 10**9, len(moved))
-        ]
+        self.mobile[moved] = [f"1{x:010d}"[:11] for x in rng.integers(3 * 10**9, 9 * 10**9, len(moved))]
         self.update_day[moved] = day
         return np.union1d(np.flatnonzero(onboard == day), moved)
 
@@ -364,19 +453,22 @@ class Simulator:
         who = np.flatnonzero(rng.random(len(prob)) < prob)
         rec = self.main_record[who]
         n = len(who)
-        ts = date.strftime("%Y%m%d") + pl.Series(
-            rng.integers(9 * 3600, 19 * 3600, n)).map_elements(
-            lambda s: f"{s // 3600:02d}{s // 60 % 60:02d}{s % 60:02d}", return_dtype=pl.String)
-        return pl.DataFrame({
-            "contact_id": [f"CT{date:%Y%m%d}{i + 1:06d}" for i in range(n)],
-            "manager_id": self.w.managers["manager_id"].gather(mgr[who]),
-            "sys": self.w.records["sys"].gather(rec),
-            "cust_no": self.w.records["cust_no"].gather(rec),
-            "contact_ts": ts,
-            "method": rng.choice(["phone", "visit", "wechat", "sms"], n, p=[.5, .2, .2, .1]),
-            "outcome": rng.choice(["reached", "no_answer", "interested", "declined"], n,
-                                  p=[.55, .2, .15, .1]),
-        })  # fmt: skip
+        ts = date.strftime("%Y%m%d") + pl.Series(rng.integers(9 * 3600, 19 * 3600, n)).map_elements(
+            lambda s: f"{s // 3600:02d}{s // 60 % 60:02d}{s % 60:02d}", return_dtype=pl.String
+        )
+        return pl.DataFrame(
+            {
+                "contact_id": [f"CT{date:%Y%m%d}{i + 1:06d}" for i in range(n)],
+                "manager_id": self.w.managers["manager_id"].gather(mgr[who]),
+                "sys": self.w.records["sys"].gather(rec),
+                "cust_no": self.w.records["cust_no"].gather(rec),
+                "contact_ts": ts,
+                "method": rng.choice(["phone", "visit", "wechat", "sms"], n, p=[0.5, 0.2, 0.2, 0.1]),
+                "outcome": rng.choice(
+                    ["reached", "no_answer", "interested", "declined"], n, p=[0.55, 0.2, 0.15, 0.1]
+                ),
+            }
+        )
 
     def _fees(self, day, date, rng) -> pl.DataFrame:
         p = self.w.parties
@@ -385,46 +477,81 @@ class Simulator:
         ok = (mgr >= 0) & (p["onboard_day"].to_numpy() <= day)
         who = np.flatnonzero(ok & (rng.random(len(mgr)) < np.where(corp, 0.01, 0.001)))
         n = len(who)
-        period = np.where((date.day <= 5) & (rng.random(n) < 0.5),
-                          (date.replace(day=1) - dt.timedelta(days=1)).strftime("%Y%m"),
-                          date.strftime("%Y%m"))  # fmt: skip
+        period = np.where(
+            (date.day <= 5) & (rng.random(n) < 0.5),
+            (date.replace(day=1) - dt.timedelta(days=1)).strftime("%Y%m"),
+            date.strftime("%Y%m"),
+        )
         amount = np.where(corp[who], rng.lognormal(9.5, 1.2, n), rng.lognormal(6.5, 1.0, n))
         rows = []
         for i in range(n):
             self.fee_seq += 1
-            rows.append((f"FE{self.w.seed % 100:02d}{self.fee_seq:08d}", str(period[i]),
-                         int(self.main_record[who[i]]),
-                         str(rng.choice(["advisory", "guarantee", "custody", "agency",
-                                         "underwriting"])),
-                         int(round(amount[i] * 100)), int(mgr[who[i]])))  # fmt: skip
+            rows.append(
+                (
+                    f"FE{self.w.seed % 100:02d}{self.fee_seq:08d}",
+                    str(period[i]),
+                    int(self.main_record[who[i]]),
+                    str(rng.choice(["advisory", "guarantee", "custody", "agency", "underwriting"])),
+                    int(round(amount[i] * 100)),
+                    int(mgr[who[i]]),
+                )
+            )
             if rng.random() < 0.05:  # corrected a few days later
                 fix_day = day + int(rng.integers(1, 10))
                 self.pending_fee_fixes.setdefault(fix_day, []).append(
-                    rows[-1][:4] + (int(round(amount[i] * rng.uniform(0.5, 1.2) * 100)),
-                                    rows[-1][5]))  # fmt: skip
+                    rows[-1][:4] + (int(round(amount[i] * rng.uniform(0.5, 1.2) * 100)), rows[-1][5])
+                )
         rows += self.pending_fee_fixes.pop(day, [])
-        df = pl.DataFrame(rows, schema={"entry_id": pl.String, "period": pl.String,
-                                        "rec": pl.Int64, "fee_type": pl.String,
-                                        "amount": pl.Int64, "mgr": pl.Int64},
-                          orient="row")  # fmt: skip
+        df = pl.DataFrame(
+            rows,
+            schema={
+                "entry_id": pl.String,
+                "period": pl.String,
+                "rec": pl.Int64,
+                "fee_type": pl.String,
+                "amount": pl.Int64,
+                "mgr": pl.Int64,
+            },
+            orient="row",
+        )
         secs = rng.integers(9 * 3600, 18 * 3600, df.height)
         return df.with_columns(
             sys=self.w.records["sys"].gather(df["rec"]),
             cust_no=self.w.records["cust_no"].gather(df["rec"]),
             entered_by=self.w.managers["manager_id"].gather(df["mgr"]),
-            entered_ts=pl.Series([f"{date:%Y%m%d}{s // 3600:02d}{s // 60 % 60:02d}{s % 60:02d}"
-                                  for s in secs], dtype=pl.String),
-        ).select("entry_id", "period", "sys", "cust_no", "fee_type", "amount", "entered_by",
-                 "entered_ts")  # fmt: skip
+            entered_ts=pl.Series(
+                [f"{date:%Y%m%d}{s // 3600:02d}{s // 60 % 60:02d}{s % 60:02d}" for s in secs],
+                dtype=pl.String,
+            ),
+        ).select(
+            "entry_id", "period", "sys", "cust_no", "fee_type", "amount", "entered_by", "entered_ts"
+        )
 
 
-_TXN_COLS = ["txn_id", "acct", "secs", "dr_cr", "amount", "txn_code", "cp_kind", "reversal_of",
-             "balance_after"]  # fmt: skip
+_TXN_COLS = [
+    "txn_id",
+    "acct",
+    "secs",
+    "dr_cr",
+    "amount",
+    "txn_code",
+    "cp_kind",
+    "reversal_of",
+    "balance_after",
+]
 
 
 def _empty_txns() -> pl.DataFrame:
-    return pl.DataFrame(schema={"txn_id": pl.String, "acct": pl.Int64, "secs": pl.Int64,
-                                "dr_cr": pl.String, "amount": pl.Int64, "txn_code": pl.String,
-                                "cp_kind": pl.String, "reversal_of": pl.String,
-                                "balance_after": pl.Int64})  # fmt: skip
-
+    return pl.DataFrame(
+        schema={
+            "txn_id": pl.String,
+            "acct": pl.Int64,
+            "secs": pl.Int64,
+            "dr_cr": pl.String,
+            "amount": pl.Int64,
+            "txn_code": pl.String,
+            "cp_kind": pl.String,
+            "reversal_of": pl.String,
+            "balance_after": pl.Int64,
+        }
+    )

@@ -28,23 +28,56 @@ CORPORATE_SHARE = 0.05
 PERSONAL_PENETRATION = {"SAV": 0.98, "CCS": 0.35, "PLN": 0.15, "WMS": 0.0, "HPF": 0.30}
 CORPORATE_PENETRATION = {"ACC": 1.0, "CRD": 0.25}
 
-ACCT_PREFIX = {"SAV": "6217", "ACC": "1100", "CRD": "LN31", "PLN": "PL62", "CCS": "6259",
-               "WMS": "WM88", "HPF": "GJ41"}  # fmt: skip
-CUST_PREFIX = {"SAV": "1", "ACC": "5", "CRD": "CR", "PLN": "PL", "CCS": "8", "WMS": "W",
-               "HPF": "H"}  # fmt: skip
-ORG_CODE_FORMAT = {"SAV": "3{:04d}", "ACC": "A{:04d}", "CRD": "31{:04d}", "PLN": "P{:04d}",
-                   "CCS": "C{:04d}", "WMS": "W{:03d}", "HPF": "G{:04d}"}  # fmt: skip
+ACCT_PREFIX = {
+    "SAV": "6217",
+    "ACC": "1100",
+    "CRD": "LN31",
+    "PLN": "PL62",
+    "CCS": "6259",
+    "WMS": "WM88",
+    "HPF": "GJ41",
+}
+CUST_PREFIX = {"SAV": "1", "ACC": "5", "CRD": "CR", "PLN": "PL", "CCS": "8", "WMS": "W", "HPF": "H"}
+ORG_CODE_FORMAT = {
+    "SAV": "3{:04d}",
+    "ACC": "A{:04d}",
+    "CRD": "31{:04d}",
+    "PLN": "P{:04d}",
+    "CCS": "C{:04d}",
+    "WMS": "W{:03d}",
+    "HPF": "G{:04d}",
+}
 
-TD_TERMS = {"SAV-TD3M": 3, "SAV-TD6M": 6, "SAV-TD1Y": 12, "SAV-TD2Y": 24, "SAV-TD3Y": 36,
-            "SAV-TD5Y": 60}  # fmt: skip
+TD_TERMS = {"SAV-TD3M": 3, "SAV-TD6M": 6, "SAV-TD1Y": 12, "SAV-TD2Y": 24, "SAV-TD3Y": 36, "SAV-TD5Y": 60}
 # annual rates in 1/10000 percent (1500 = 0.15%)
-BASE_RATE = {"SAV-DD": 1500, "SAV-TD3M": 10500, "SAV-TD6M": 12500, "SAV-TD1Y": 13500,
-             "SAV-TD2Y": 14500, "SAV-TD3Y": 17500, "SAV-TD5Y": 18000, "SAV-PB": 11000,
-             "ACC-DD": 2000, "ACC-TD": 15000, "ACC-NT": 8000, "ACC-MG": 5000,
-             "CRD-WC": 38000, "CRD-FA": 42000, "CRD-TF": 35000, "PLN-MTG": 35000,
-             "PLN-CON": 62000, "PLN-BIZ": 48000, "PLN-CAR": 55000, "CCS-STD": 182500,
-             "CCS-GLD": 182500, "CCS-PLT": 182500, "WMS-WMP": 28000, "WMS-FND": 0,
-             "WMS-INS": 25000, "HPF-STD": 15000}  # fmt: skip
+BASE_RATE = {
+    "SAV-DD": 1500,
+    "SAV-TD3M": 10500,
+    "SAV-TD6M": 12500,
+    "SAV-TD1Y": 13500,
+    "SAV-TD2Y": 14500,
+    "SAV-TD3Y": 17500,
+    "SAV-TD5Y": 18000,
+    "SAV-PB": 11000,
+    "ACC-DD": 2000,
+    "ACC-TD": 15000,
+    "ACC-NT": 8000,
+    "ACC-MG": 5000,
+    "CRD-WC": 38000,
+    "CRD-FA": 42000,
+    "CRD-TF": 35000,
+    "PLN-MTG": 35000,
+    "PLN-CON": 62000,
+    "PLN-BIZ": 48000,
+    "PLN-CAR": 55000,
+    "CCS-STD": 182500,
+    "CCS-GLD": 182500,
+    "CCS-PLT": 182500,
+    "WMS-WMP": 28000,
+    "WMS-FND": 0,
+    "WMS-INS": 25000,
+    "HPF-STD": 15000,
+}
 # kind of balance: +1 money the bank holds for the customer, -1 money owed to the bank
 ASSET_SIGN = {"deposit": 1, "wealth": 1, "agency": 1, "loan": -1, "card": -1}
 
@@ -141,9 +174,7 @@ def build_persons(n: int, rng: np.random.Generator, outlets: np.ndarray) -> pl.D
     g1 = _pick(pools.GIVEN_CHARS, rng.integers(0, len(pools.GIVEN_CHARS), n))
     g2 = _pick(pools.GIVEN_CHARS, rng.integers(0, len(pools.GIVEN_CHARS), n))
     two = pl.Series(rng.random(n) < 0.7)
-    name = pl.select(
-        pl.when(two).then(surname + g1 + g2).otherwise(surname + g1)
-    ).to_series()
+    name = pl.select(pl.when(two).then(surname + g1 + g2).otherwise(surname + g1)).to_series()
     gender = rng.integers(1, 3, n)
     age_days = rng.integers(18 * 365, 85 * 365, n)
     birth = np.datetime64("2026-01-01") - age_days.astype("timedelta64[D]")
@@ -157,9 +188,7 @@ def build_persons(n: int, rng: np.random.Generator, outlets: np.ndarray) -> pl.D
     first17 = region * 10**11 + birth_int * 1000 + seq
     check = idcodes.id_check_digits(_digits(first17, 17))
     id18 = pl.Series(first17).cast(pl.String) + pl.Series(check)
-    doc = rng.choice(
-        ["01", "02", "03", "04", "05", "06"], n, p=[0.955, 0.01, 0.015, 0.01, 0.005, 0.005]
-    )
+    doc = rng.choice(["01", "02", "03", "04", "05", "06"], n, p=[0.955, 0.01, 0.015, 0.01, 0.005, 0.005])
     serial = pl.Series(rng.permutation(n) + 10_000_000).cast(pl.String)
     doc_prefix = pl.Series(_doc_prefix(doc))
     id_no = pl.select(
@@ -176,11 +205,17 @@ def build_persons(n: int, rng: np.random.Generator, outlets: np.ndarray) -> pl.D
     bld = _pick(pools.BUILDINGS, rng.integers(0, len(pools.BUILDINGS), n))
     addr_region = pl.Series([f"{r[1]}{r[2]}{r[3]}" for r in pools.REGIONS]).gather(region_i)
     address = (
-        addr_region + road + pl.Series(rng.integers(1, 999, n)).cast(pl.String) + "号"
-        + _pick(pools.ROADS, rng.integers(0, len(pools.ROADS), n)).str.slice(0, 2) + bld
-        + pl.Series(rng.integers(1, 30, n)).cast(pl.String) + "栋"
-        + pl.Series(rng.integers(101, 2999, n)).cast(pl.String) + "室"
-    )  # fmt: skip
+        addr_region
+        + road
+        + pl.Series(rng.integers(1, 999, n)).cast(pl.String)
+        + "号"
+        + _pick(pools.ROADS, rng.integers(0, len(pools.ROADS), n)).str.slice(0, 2)
+        + bld
+        + pl.Series(rng.integers(1, 30, n)).cast(pl.String)
+        + "栋"
+        + pl.Series(rng.integers(101, 2999, n)).cast(pl.String)
+        + "室"
+    )
     return pl.DataFrame(
         {
             "kind": "personal",
@@ -287,8 +322,14 @@ def _break_check(id_no: str, rng: np.random.Generator) -> str:
     return id_no[:i] + new + id_no[i + 1 :]
 
 
-def build_records(parties: pl.DataFrame, org_codes: pl.DataFrame, outlets: np.ndarray,
-                  rng: np.random.Generator, rates: dict[str, float], faults: list[dict]):
+def build_records(
+    parties: pl.DataFrame,
+    org_codes: pl.DataFrame,
+    outlets: np.ndarray,
+    rng: np.random.Generator,
+    rates: dict[str, float],
+    faults: list[dict],
+):
     n = parties.height
     kind = parties["kind"].to_numpy()
     logw = np.log(parties["wealth"].to_numpy())
@@ -315,10 +356,22 @@ def build_records(parties: pl.DataFrame, org_codes: pl.DataFrame, outlets: np.nd
     for sys in PERSONAL_SYSTEMS + CORPORATE_SYSTEMS:
         idx = np.flatnonzero(held[sys])
         f = parties[idx].select(
-            "party_idx", "party_ref", "kind", "name", "id_type", "id_no", "gender",
-            "birth_date", "mobile", "address", "industry_code", "scale", "reg_capital",
-            "home_outlet", "onboard_day",
-        )  # fmt: skip
+            "party_idx",
+            "party_ref",
+            "kind",
+            "name",
+            "id_type",
+            "id_no",
+            "gender",
+            "birth_date",
+            "mobile",
+            "address",
+            "industry_code",
+            "scale",
+            "reg_capital",
+            "home_outlet",
+            "onboard_day",
+        )
         seq = rng.permutation(len(idx)) + 1
         width = 11 if sys in ("SAV", "CCS") else 9
         outlet = np.where(
@@ -366,8 +419,13 @@ def build_records(parties: pl.DataFrame, org_codes: pl.DataFrame, outlets: np.nd
             names[i] = _name_variant(names[i], rng)
             note = ("name_variant", names[i])
         t = id_types[i]
-        if (syss[i] == "SAV" and t == "01" and multi[i] and births[i] < "20000101"
-                and u[i, 1] < rates["old_15_digit_id"]):  # fmt: skip
+        if (
+            syss[i] == "SAV"
+            and t == "01"
+            and multi[i]
+            and births[i] < "20000101"
+            and u[i, 1] < rates["old_15_digit_id"]
+        ):
             id_nos[i] = id_nos[i][:6] + id_nos[i][8:17]
             faults.append(fault_row("old_15_digit_id", syss[i], custs[i], id_nos[i]))
         elif syss[i] == "CRD" and t == "21" and u[i, 2] < rates["corp_org_code_only"]:
@@ -386,10 +444,24 @@ def build_records(parties: pl.DataFrame, org_codes: pl.DataFrame, outlets: np.nd
     )
 
 
-def fault_row(kind: str, sys: str, key: str, detail: str = "", biz_date: str = "", file: str = "",
-           line: int | None = None) -> dict:
-    return {"kind": kind, "sys": sys, "biz_date": biz_date, "file": file, "line": line,
-            "key": key, "detail": detail}  # fmt: skip
+def fault_row(
+    kind: str,
+    sys: str,
+    key: str,
+    detail: str = "",
+    biz_date: str = "",
+    file: str = "",
+    line: int | None = None,
+) -> dict:
+    return {
+        "kind": kind,
+        "sys": sys,
+        "biz_date": biz_date,
+        "file": file,
+        "line": line,
+        "key": key,
+        "detail": detail,
+    }
 
 
 # --- accounts -------------------------------------------------------------------------
@@ -416,32 +488,58 @@ def _accounts_of(sys: str, recs: pl.DataFrame, rng: np.random.Generator) -> pl.D
         td_share = np.where(churn, td_share * 0.15, td_share)
         dd_share = 1 - wms_share - td_share
         parts = []
-        dd = recs.with_columns(product_code=pl.lit("SAV-DD"), currency=pl.lit("CNY"),
-                               amount=pl.Series(w * dd_share))  # fmt: skip
+        dd = recs.with_columns(
+            product_code=pl.lit("SAV-DD"), currency=pl.lit("CNY"), amount=pl.Series(w * dd_share)
+        )
         parts.append(dd)
         e = _expand(recs, n_td)
         k = np.repeat(n_td, n_td)
-        td_codes = np.array(list(TD_TERMS))[rng.choice(6, e.height, p=[.1, .15, .35, .15, .15, .1])]
-        parts.append(e.with_columns(product_code=pl.Series(td_codes), currency=pl.lit("CNY"),
-                                    amount=pl.Series(np.repeat(w * td_share, n_td) / k)))
+        td_codes = np.array(list(TD_TERMS))[
+            rng.choice(6, e.height, p=[0.1, 0.15, 0.35, 0.15, 0.15, 0.1])
+        ]
+        parts.append(
+            e.with_columns(
+                product_code=pl.Series(td_codes),
+                currency=pl.lit("CNY"),
+                amount=pl.Series(np.repeat(w * td_share, n_td) / k),
+            )
+        )
         e = _expand(recs, n_pb)
-        parts.append(e.with_columns(product_code=pl.lit("SAV-PB"), currency=pl.lit("CNY"),
-                                    amount=pl.Series(e["wealth"].to_numpy() * 0.05)))
+        parts.append(
+            e.with_columns(
+                product_code=pl.lit("SAV-PB"),
+                currency=pl.lit("CNY"),
+                amount=pl.Series(e["wealth"].to_numpy() * 0.05),
+            )
+        )
         e = _expand(recs, n_fx)
-        parts.append(e.with_columns(
-            product_code=pl.lit("SAV-DD"),
-            currency=pl.Series(rng.choice(["USD", "HKD", "EUR"], e.height, p=[.6, .3, .1])),
-            amount=pl.Series(np.exp(rng.normal(8.5, 1.2, e.height)))))  # fmt: skip
+        parts.append(
+            e.with_columns(
+                product_code=pl.lit("SAV-DD"),
+                currency=pl.Series(rng.choice(["USD", "HKD", "EUR"], e.height, p=[0.6, 0.3, 0.1])),
+                amount=pl.Series(np.exp(rng.normal(8.5, 1.2, e.height))),
+            )
+        )
         return pl.concat(parts, how="vertical")
     if sys == "ACC":
-        parts = [recs.with_columns(product_code=pl.lit("ACC-DD"), acct_kind=pl.lit("1"),
-                                   amount=pl.Series(w * 0.5))]  # fmt: skip
-        for code, kind, p, share in [("ACC-DD", "2", 0.4, 0.2), ("ACC-TD", "1", 0.2, 0.3),
-                                     ("ACC-NT", "1", 0.1, 0.2), ("ACC-MG", "3", 0.1, 0.1),
-                                     ("ACC-DD", "4", 0.03, 0.05)]:  # fmt: skip
+        parts = [
+            recs.with_columns(
+                product_code=pl.lit("ACC-DD"), acct_kind=pl.lit("1"), amount=pl.Series(w * 0.5)
+            )
+        ]
+        for code, kind, p, share in [
+            ("ACC-DD", "2", 0.4, 0.2),
+            ("ACC-TD", "1", 0.2, 0.3),
+            ("ACC-NT", "1", 0.1, 0.2),
+            ("ACC-MG", "3", 0.1, 0.1),
+            ("ACC-DD", "4", 0.03, 0.05),
+        ]:
             e = recs.filter(pl.Series(rng.random(m) < p))
-            parts.append(e.with_columns(product_code=pl.lit(code), acct_kind=pl.lit(kind),
-                                        amount=pl.col("wealth") * share))  # fmt: skip
+            parts.append(
+                e.with_columns(
+                    product_code=pl.lit(code), acct_kind=pl.lit(kind), amount=pl.col("wealth") * share
+                )
+            )
         return pl.concat(parts, how="vertical").with_columns(currency=pl.lit("CNY"))
     if sys in ("CRD", "PLN"):
         n_loans = rng.choice([1, 2, 3], m, p=[0.7, 0.2, 0.1]) if sys == "CRD" else np.ones(m, int)
@@ -453,30 +551,44 @@ def _accounts_of(sys: str, recs: pl.DataFrame, rng: np.random.Generator) -> pl.D
             term = rng.choice([12, 24, 36, 60], k)
             collateral = np.full(k, "")
         else:
-            codes = rng.choice(["PLN-MTG", "PLN-CON", "PLN-BIZ", "PLN-CAR"], k,
-                               p=[0.55, 0.2, 0.1, 0.15])  # fmt: skip
-            mu = np.select([codes == "PLN-MTG", codes == "PLN-CON", codes == "PLN-BIZ"],
-                           [13.6, 11.0, 12.8], 11.9)  # fmt: skip
+            codes = rng.choice(["PLN-MTG", "PLN-CON", "PLN-BIZ", "PLN-CAR"], k, p=[0.55, 0.2, 0.1, 0.15])
+            mu = np.select(
+                [codes == "PLN-MTG", codes == "PLN-CON", codes == "PLN-BIZ"], [13.6, 11.0, 12.8], 11.9
+            )
             amount = np.exp(rng.normal(mu, 0.5, k))
-            term = np.select([codes == "PLN-MTG", codes == "PLN-CON", codes == "PLN-BIZ"],
-                             [rng.choice([240, 300, 360], k), rng.choice([12, 36, 60], k),
-                              rng.choice([12, 24, 36], k)], rng.choice([36, 60], k))  # fmt: skip
-            collateral = np.select([codes == "PLN-MTG", codes == "PLN-CAR", codes == "PLN-BIZ"],
-                                   ["01", "02", "03"], "00")  # fmt: skip
+            term = np.select(
+                [codes == "PLN-MTG", codes == "PLN-CON", codes == "PLN-BIZ"],
+                [
+                    rng.choice([240, 300, 360], k),
+                    rng.choice([12, 36, 60], k),
+                    rng.choice([12, 24, 36], k),
+                ],
+                rng.choice([36, 60], k),
+            )
+            collateral = np.select(
+                [codes == "PLN-MTG", codes == "PLN-CAR", codes == "PLN-BIZ"], ["01", "02", "03"], "00"
+            )
         amount = np.round(amount, -3)
-        return e.with_columns(product_code=pl.Series(codes), currency=pl.lit("CNY"),
-                              loan_amount=pl.Series(amount), term_months=pl.Series(term),
-                              collateral_type=pl.Series(collateral),
-                              amount=pl.Series(amount))  # fmt: skip
+        return e.with_columns(
+            product_code=pl.Series(codes),
+            currency=pl.lit("CNY"),
+            loan_amount=pl.Series(amount),
+            term_months=pl.Series(term),
+            collateral_type=pl.Series(collateral),
+            amount=pl.Series(amount),
+        )
     if sys == "CCS":
         code = np.where(w > 2e6, "CCS-PLT", np.where(w > 2e5, "CCS-GLD", "CCS-STD"))
         limit = np.select([code == "CCS-PLT", code == "CCS-GLD"], [200_000, 50_000], 15_000)
         limit = limit * rng.uniform(0.6, 1.5, m)
         return recs.with_columns(
-            product_code=pl.Series(code), currency=pl.lit("CNY"),
-            credit_limit=pl.Series(np.round(limit, -3)), bill_day=pl.Series(rng.integers(1, 29, m)),
+            product_code=pl.Series(code),
+            currency=pl.lit("CNY"),
+            credit_limit=pl.Series(np.round(limit, -3)),
+            bill_day=pl.Series(rng.integers(1, 29, m)),
             revolver=pl.Series(rng.random(m) < 0.2),
-            amount=pl.Series(limit * rng.uniform(0, 0.35, m)))  # fmt: skip
+            amount=pl.Series(limit * rng.uniform(0, 0.35, m)),
+        )
     if sys == "WMS":
         n_pos = rng.choice([1, 2, 3], m, p=[0.5, 0.35, 0.15])
         e = _expand(recs, n_pos)
@@ -484,21 +596,28 @@ def _accounts_of(sys: str, recs: pl.DataFrame, rng: np.random.Generator) -> pl.D
         codes = rng.choice(["WMS-WMP", "WMS-FND", "WMS-INS"], k, p=[0.6, 0.3, 0.1])
         nav = np.where(codes == "WMS-FND", rng.uniform(0.8, 2.5, k), 1.0)
         return e.with_columns(
-            product_code=pl.Series(codes), currency=pl.lit("CNY"), nav=pl.Series(nav),
-            amount=pl.Series(e["wms_amount"].to_numpy() / np.repeat(n_pos, n_pos)))  # fmt: skip
+            product_code=pl.Series(codes),
+            currency=pl.lit("CNY"),
+            nav=pl.Series(nav),
+            amount=pl.Series(e["wms_amount"].to_numpy() / np.repeat(n_pos, n_pos)),
+        )
     if sys == "HPF":
         contrib = np.round(np.exp(rng.normal(7.3, 0.6, m)), 0)
         return recs.with_columns(
-            product_code=pl.lit("HPF-STD"), currency=pl.lit("CNY"),
+            product_code=pl.lit("HPF-STD"),
+            currency=pl.lit("CNY"),
             monthly_contribution=pl.Series(contrib),
-            amount=pl.Series(contrib * rng.uniform(6, 120, m)))  # fmt: skip
+            amount=pl.Series(contrib * rng.uniform(6, 120, m)),
+        )
     raise ValueError(sys)
 
 
 def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.Generator):
     recs = records.join(
-        parties.select("party_idx", "wealth", "drift", "churn_day", "payroll", "payday",
-                       "salary"), on="party_idx", how="left")  # fmt: skip
+        parties.select("party_idx", "wealth", "drift", "churn_day", "payroll", "payday", "salary"),
+        on="party_idx",
+        how="left",
+    )
     wms_parties = records.filter(pl.col("sys") == "WMS")["party_idx"]
     recs = recs.with_columns(has_wms=pl.col("party_idx").is_in(wms_parties.implode()))
     # the savings system knows how much of a person's wealth sits in wealth products
@@ -526,8 +645,9 @@ def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.
     onboard = acc["onboard_day"].to_numpy()
     is_loan = kind == "loan"
     term = acc["term_months"].fill_null(0).to_numpy().astype(np.int64)
-    term = np.where(np.isin(product, list(TD_TERMS)),
-                    np.vectorize(TD_TERMS.get, otypes=[np.int64])(product, 0), term)  # fmt: skip
+    term = np.where(
+        np.isin(product, list(TD_TERMS)), np.vectorize(TD_TERMS.get, otypes=[np.int64])(product, 0), term
+    )
     # open before day 0 for existing customers (loans within their term), else on onboarding
     age = rng.integers(30, 6 * 365, n)
     age = np.where(is_loan, np.minimum(age, np.maximum(term * 30 - 30, 31)), age)
@@ -546,9 +666,16 @@ def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.
     rate = np.where(product == "WMS-WMP", rng.integers(20000, 42000, n), rate)
     # five-level classification: about 1-2% of loan balance non-performing
     five = rng.choice(["1", "2", "3", "4", "5"], n, p=[0.95, 0.03, 0.009, 0.006, 0.005])
-    overdue = np.select([five == "2", five == "3", five == "4", five == "5"],
-                        [rng.integers(1, 90, n), rng.integers(90, 180, n),
-                         rng.integers(180, 360, n), rng.integers(360, 720, n)], 0)  # fmt: skip
+    overdue = np.select(
+        [five == "2", five == "3", five == "4", five == "5"],
+        [
+            rng.integers(1, 90, n),
+            rng.integers(90, 180, n),
+            rng.integers(180, 360, n),
+            rng.integers(360, 720, n),
+        ],
+        0,
+    )
     dormant = (product == "SAV-DD") & (onboard < -400) & (rng.random(n) < 0.04)
     status = np.where(dormant, "3", np.where(rng.random(n) < 0.002, "2", "0"))
     nav = acc["nav"].fill_null(1.0).to_numpy()
@@ -561,9 +688,7 @@ def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.
         [product == "SAV-DD", product == "ACC-DD", kind == "card"], [0.25, 1.5, 0.35], 0.0
     ) * np.where(dormant | (status == "2"), 0.0, 1.0)
     seq = rng.permutation(n)
-    acct_no = [
-        f"{ACCT_PREFIX[s]}{x:012d}" for s, x in zip(acc["sys"].to_list(), seq * 7 + 100_003)
-    ]
+    acct_no = [f"{ACCT_PREFIX[s]}{x:012d}" for s, x in zip(acc["sys"].to_list(), seq * 7 + 100_003)]
     out = {
         "sys": acc["sys"].to_numpy().astype(str),
         "acct_no": np.array(acct_no),
@@ -584,20 +709,23 @@ def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.
         "term_months": np.where(kind == "deposit", term, np.where(is_loan, term, -1)),
         "maturity_day": maturity.astype(np.int64),
         "acct_kind": acc["acct_kind"].fill_null("").to_numpy().astype(str),
-        "contract_no": np.where(product.astype(str).astype("U3") == "CRD",
-                                np.char.add("HT", (seq + 5_000_000).astype(str)), ""),
+        "contract_no": np.where(
+            product.astype(str).astype("U3") == "CRD",
+            np.char.add("HT", (seq + 5_000_000).astype(str)),
+            "",
+        ),
         "loan_amount": np.round(loan_amount * 100).astype(np.int64),
         "five_class": np.where(is_loan, five, ""),
         "overdue_days": np.where(is_loan, overdue, -1),
         "collateral_type": acc["collateral_type"].fill_null("").to_numpy().astype(str),
-        "credit_limit": np.round(acc["credit_limit"].fill_null(0).to_numpy() * 100).astype(
-            np.int64),
+        "credit_limit": np.round(acc["credit_limit"].fill_null(0).to_numpy() * 100).astype(np.int64),
         "bill_day": acc["bill_day"].fill_null(-1).to_numpy().astype(np.int64),
         "revolver": acc["revolver"].fill_null(False).to_numpy(),
         "shares": shares.astype(np.int64),
         "nav4": nav4,
         "monthly_contribution": np.round(
-            acc["monthly_contribution"].fill_null(0).to_numpy() * 100).astype(np.int64),
+            acc["monthly_contribution"].fill_null(0).to_numpy() * 100
+        ).astype(np.int64),
         "activity": activity,
         "target": cents.astype(np.float64),
         "drift": acc["drift"].to_numpy(),
@@ -616,8 +744,14 @@ def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.
 MANAGED_FROM = 50_000
 
 
-def build_crm(orgs: pl.DataFrame, parties: pl.DataFrame, acc: dict[str, np.ndarray],
-              rng: np.random.Generator, rates: dict[str, float], faults: list[dict]):
+def build_crm(
+    orgs: pl.DataFrame,
+    parties: pl.DataFrame,
+    acc: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    rates: dict[str, float],
+    faults: list[dict],
+):
     org_id = orgs["org_id"].to_list()
     parent = orgs["parent_org_id"].to_list()
     level = orgs["org_level"].to_list()
@@ -627,16 +761,17 @@ def build_crm(orgs: pl.DataFrame, parties: pl.DataFrame, acc: dict[str, np.ndarr
     for i, lv in enumerate(level):
         if lv == 3:
             team_of_org[i] = f"TM{i:03d}"
-            team_rows.append((team_of_org[i], f"{orgs['org_name'][i]}客户经理部", "TM000",
-                              org_id[i]))  # fmt: skip
+            team_rows.append((team_of_org[i], f"{orgs['org_name'][i]}客户经理部", "TM000", org_id[i]))
     for i, lv in enumerate(level):
         if lv == 4:
             team_of_org[i] = f"TM{i:03d}"
             city = idx_of[parent[i]]
-            team_rows.append((team_of_org[i], f"{orgs['org_name'][i]}团队", team_of_org[city],
-                              org_id[i]))  # fmt: skip
-    teams = pl.DataFrame(team_rows, schema=["team_id", "team_name", "parent_team_id", "org_id"],
-                         orient="row")  # fmt: skip
+            team_rows.append(
+                (team_of_org[i], f"{orgs['org_name'][i]}团队", team_of_org[city], org_id[i])
+            )
+    teams = pl.DataFrame(
+        team_rows, schema=["team_id", "team_name", "parent_team_id", "org_id"], orient="row"
+    )
 
     wealth = parties["wealth"].to_numpy()
     managed = (wealth >= MANAGED_FROM) | (parties["kind"].to_numpy() == "corporate")
@@ -660,13 +795,14 @@ def build_crm(orgs: pl.DataFrame, parties: pl.DataFrame, acc: dict[str, np.ndarr
             "outlet": [r[1] for r in mgr_rows],
             "org_id": [r[2] for r in mgr_rows],
             "team_id": [r[3] for r in mgr_rows],
-            "manager_name": [pools.SURNAMES[s] + pools.GIVEN_CHARS[a] + pools.GIVEN_CHARS[b]
-                             for s, (a, b) in zip(surname, given)],  # fmt: skip
+            "manager_name": [
+                pools.SURNAMES[s] + pools.GIVEN_CHARS[a] + pools.GIVEN_CHARS[b]
+                for s, (a, b) in zip(surname, given)
+            ],
             "grade": rng.integers(1, 11, m),
             "hire_day": -rng.integers(60, 15 * 365, m),
             # a few managers leave inside the year; their accounts pass to a colleague
-            "leave_day": np.where(rng.random(m) < 0.03, rng.integers(5, ONBOARD_HORIZON, m),
-                                  NO_DAY),
+            "leave_day": np.where(rng.random(m) < 0.03, rng.integers(5, ONBOARD_HORIZON, m), NO_DAY),
             "diligence": rng.uniform(0.4, 1.3, m),
         }
     )
@@ -676,10 +812,18 @@ def build_crm(orgs: pl.DataFrame, parties: pl.DataFrame, acc: dict[str, np.ndarr
     # home outlet; some are shared by two managers, some also watched by another
     party = acc["party_idx"]
     eligible = np.flatnonzero(managed[party] & (acc["kind"] != "agency"))
-    prim = np.array([mgrs_at[int(home[p])][int(rng.integers(0, len(mgrs_at[int(home[p])])))]
-                     for p in range(len(home))])  # fmt: skip
-    second = np.array([mgrs_at[int(home[p])][int(rng.integers(0, len(mgrs_at[int(home[p])])))]
-                       for p in range(len(home))])  # fmt: skip
+    prim = np.array(
+        [
+            mgrs_at[int(home[p])][int(rng.integers(0, len(mgrs_at[int(home[p])])))]
+            for p in range(len(home))
+        ]
+    )
+    second = np.array(
+        [
+            mgrs_at[int(home[p])][int(rng.integers(0, len(mgrs_at[int(home[p])])))]
+            for p in range(len(home))
+        ]
+    )
     u = rng.random((len(home), 3))
     rows = []  # manager, acct, share, purpose, from_day, to_day
     for a in eligible:
@@ -692,8 +836,9 @@ def build_crm(orgs: pl.DataFrame, parties: pl.DataFrame, acc: dict[str, np.ndarr
                 mid = max(start, int(rng.integers(0, 60)))
                 rows.append((second[p], a, 40.0, "assess", start, mid))
                 rows.append((second[p], a, 50.0, "assess", mid, NO_DAY))
-                faults.append(fault_row("share_over_100", "CRM", str(acc["acct_no"][a]),
-                                     f"60+50 from day {mid}"))  # fmt: skip
+                faults.append(
+                    fault_row("share_over_100", "CRM", str(acc["acct_no"][a]), f"60+50 from day {mid}")
+                )
             else:
                 rows.append((second[p], a, 40.0, "assess", start, NO_DAY))
         else:
@@ -705,17 +850,20 @@ def build_crm(orgs: pl.DataFrame, parties: pl.DataFrame, acc: dict[str, np.ndarr
     for mgr, a, share, purpose, f, t in rows:
         lv = int(leave[mgr])
         if f < lv < t:
-            colleagues = [c for c in mgrs_at[int(managers["outlet"][int(mgr)])]
-                          if leave[c] == NO_DAY] or [mgr]  # fmt: skip
+            colleagues = [
+                c for c in mgrs_at[int(managers["outlet"][int(mgr)])] if leave[c] == NO_DAY
+            ] or [mgr]
             out.append((mgr, a, share, purpose, f, lv))
             out.append((colleagues[0], a, share, purpose, lv, t))
         else:
             out.append((mgr, a, share, purpose, f, t))
     assignments = pl.DataFrame(
-        out, schema=["manager_idx", "acct_idx", "share_pct", "purpose", "from_day", "to_day"],
+        out,
+        schema=["manager_idx", "acct_idx", "share_pct", "purpose", "from_day", "to_day"],
         orient="row",
-    ).with_columns(assign_id=pl.format("AS{}", (pl.int_range(pl.len()) + 1).cast(pl.String)
-                                       .str.zfill(8)))  # fmt: skip
+    ).with_columns(
+        assign_id=pl.format("AS{}", (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(8))
+    )
     return teams, managers, assignments, managed
 
 
@@ -725,8 +873,22 @@ def build_world(n_customers: int, seed: int, rates: dict[str, float]) -> World:
     parties = build_parties(n_customers, rng_for(seed, 0, 2), outlets)
     records = build_records(parties, org_codes, outlets, rng_for(seed, 0, 3), rates, faults)
     accounts = build_accounts(records, parties, rng_for(seed, 0, 4))
-    teams, managers, assignments, managed = build_crm(orgs, parties, accounts,
-                                                      rng_for(seed, 0, 5), rates, faults)  # fmt: skip
+    teams, managers, assignments, managed = build_crm(
+        orgs, parties, accounts, rng_for(seed, 0, 5), rates, faults
+    )
     parties = parties.with_columns(managed=pl.Series(managed))
-    return World(seed, n_customers, orgs, outlets, org_codes, merge, parties, records, accounts,
-                 teams, managers, assignments, faults)  # fmt: skip
+    return World(
+        seed,
+        n_customers,
+        orgs,
+        outlets,
+        org_codes,
+        merge,
+        parties,
+        records,
+        accounts,
+        teams,
+        managers,
+        assignments,
+        faults,
+    )

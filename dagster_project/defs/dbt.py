@@ -38,23 +38,45 @@ def ensure_manifest() -> Path:
     if not manifest.exists() or any(
         f.stat().st_mtime > manifest.stat().st_mtime for f in _project_files()
     ):
-        subprocess.run([DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_DIR),
-                        "--profiles-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)  # fmt: skip
+        subprocess.run(
+            [
+                DBT_EXECUTABLE,
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_DIR),
+                "--profiles-dir",
+                str(DBT_DIR),
+            ],
+            check=True,
+            cwd=DBT_DIR,
+        )
     return dbt_project.manifest_path
 
 
 # The tables dbt reads, as views of what ingest materialises: the raw zone's tables of a
 # system's batches, and the audit tables (virtual: nothing to materialise on their own).
 table_specs = [
-    dg.AssetSpec(["raw", e.system.lower(), e.name.lower()], deps=[raw_key(e.system)],
-                 group_name="raw_zone", kinds={"parquet"}, is_virtual=True,
-                 description=f"Raw-zone table of `{e.file_name('YYYYMMDD')}`")
+    dg.AssetSpec(
+        ["raw", e.system.lower(), e.name.lower()],
+        deps=[raw_key(e.system)],
+        group_name="raw_zone",
+        kinds={"parquet"},
+        is_virtual=True,
+        description=f"Raw-zone table of `{e.file_name('YYYYMMDD')}`",
+    )
     for e in ENTITIES.values()
 ] + [
-    dg.AssetSpec(["warehouse", t], deps=[AUDIT_KEY], group_name="raw_zone", kinds={"duckdb"},
-                 is_virtual=True, description=f"Audit table `{t}`")
+    dg.AssetSpec(
+        ["warehouse", t],
+        deps=[AUDIT_KEY],
+        group_name="raw_zone",
+        kinds={"duckdb"},
+        is_virtual=True,
+        description=f"Audit table `{t}`",
+    )
     for t in TABLES
-]  # fmt: skip
+]
 
 
 def _layer(props) -> str:
@@ -104,8 +126,9 @@ def _run_window(context: dg.AssetExecutionContext) -> tuple[str, str] | None:
     return dt.datetime.strptime(first, DATE_FMT).strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths,
-           windowed: bool = True):  # fmt: skip
+def _build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths, windowed: bool = True
+):
     # dbt reads the raw zone and writes the warehouse named by CRMWH_DATA (absolute: dbt
     # runs in the project folder), and the run's window from CRMWH_MIN_DATE/MAX_DATE (not
     # --vars: new vars make dbt re-parse the whole project in every call)
@@ -119,8 +142,10 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Wareho
     # fct_balance to dim_account runs with dim_account, after both exist); unit tests check
     # the SQL, not the data: they run in the test suite, not in every build (DECISIONS.md)
     with paths.writer_lock(context.log.warning):
-        invocation = dbt.cli(["build", "--indirect-selection", "buildable",
-                              "--exclude-resource-type", "unit_test"], context=context)  # fmt: skip
+        invocation = dbt.cli(
+            ["build", "--indirect-selection", "buildable", "--exclude-resource-type", "unit_test"],
+            context=context,
+        )
         yield from invocation.stream()
     _keep_partial_parse(invocation.target_path)
 
@@ -144,28 +169,53 @@ def _remove_old_targets(group: str, keep: int = 1) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
-            select=f"+{DAILY}", exclude=DAILY, name="dbt_inputs",
-            pool=WAREHOUSE_POOL)  # fmt: skip
+@dbt_assets(
+    manifest=MANIFEST,
+    project=dbt_project,
+    dagster_dbt_translator=Translator(),
+    select=f"+{DAILY}",
+    exclude=DAILY,
+    name="dbt_inputs",
+    pool=WAREHOUSE_POOL,
+)
 def dbt_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
     yield from _build(context, dbt, paths)
 
 
-@dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
-            select=DAILY, name="dbt_daily", partitions_def=biz_dates,
-            backfill_policy=dg.BackfillPolicy.single_run(), pool=WAREHOUSE_POOL)  # fmt: skip
+@dbt_assets(
+    manifest=MANIFEST,
+    project=dbt_project,
+    dagster_dbt_translator=Translator(),
+    select=DAILY,
+    name="dbt_daily",
+    partitions_def=biz_dates,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+)
 def dbt_daily(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
     yield from _build(context, dbt, paths)  # the window: the run's partitions
 
 
-@dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
-            exclude=f"+{DAILY} {MONTHLY}", name="dbt_tables", pool=WAREHOUSE_POOL)  # fmt: skip
+@dbt_assets(
+    manifest=MANIFEST,
+    project=dbt_project,
+    dagster_dbt_translator=Translator(),
+    exclude=f"+{DAILY} {MONTHLY}",
+    name="dbt_tables",
+    pool=WAREHOUSE_POOL,
+)
 def dbt_tables(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
     yield from _build(context, dbt, paths)
 
 
-@dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=Translator(),
-            select=MONTHLY, name="dbt_monthly", pool=WAREHOUSE_POOL)  # fmt: skip
+@dbt_assets(
+    manifest=MANIFEST,
+    project=dbt_project,
+    dagster_dbt_translator=Translator(),
+    select=MONTHLY,
+    name="dbt_monthly",
+    pool=WAREHOUSE_POOL,
+)
 def dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
     # Every month, every run: past months read today's dimensions (an account's party,
     # open date, manager), which a late or restated batch can change for any month; a
@@ -178,8 +228,7 @@ dbt_models = [dbt_inputs, dbt_daily, dbt_tables, dbt_monthly]
 
 def _mart_names() -> list[str]:
     nodes = json.loads(MANIFEST.read_text())["nodes"].values()
-    return sorted(n["name"] for n in nodes
-                  if n["resource_type"] == "model" and _layer(n) == "marts")  # fmt: skip
+    return sorted(n["name"] for n in nodes if n["resource_type"] == "model" and _layer(n) == "marts")
 
 
 # the analysts' tables (schema marts, the mart_* models under dbt/models/marts): what is

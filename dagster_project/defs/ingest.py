@@ -8,7 +8,6 @@ processes, then written by this process alone. Each entity's Great Expectations 
 is a blocking asset check on its system's asset.
 """
 
-
 from collections import defaultdict
 
 import dagster as dg
@@ -68,19 +67,28 @@ def _raw_spec(sys: str) -> dg.AssetSpec:
 
 
 ingest_specs = [_raw_spec(sys) for sys in SYSTEMS] + [
-    dg.AssetSpec(AUDIT_KEY, deps=[landing_key(s) for s in SYSTEMS], group_name="raw_zone",
-                 kinds={"duckdb"}, skippable=True,
-                 description="Tables audit_batch (every delivery seen: loaded, rejected, "
-                 "superseded, waiting, missing), audit_file (rows in = loaded + quarantined), "
-                 "quarantine_rows (raw text, file, line, reason) and duplicate_keys."),  # fmt: skip
+    dg.AssetSpec(
+        AUDIT_KEY,
+        deps=[landing_key(s) for s in SYSTEMS],
+        group_name="raw_zone",
+        kinds={"duckdb"},
+        skippable=True,
+        description="Tables audit_batch (every delivery seen: loaded, rejected, "
+        "superseded, waiting, missing), audit_file (rows in = loaded + quarantined), "
+        "quarantine_rows (raw text, file, line, reason) and duplicate_keys.",
+    ),
 ]
 _sys_by_key = {raw_key(sys): sys for sys in SYSTEMS}
 
 check_specs = [
-    dg.AssetCheckSpec(check_name(e), asset=raw_key(e.system), blocking=True,
-                      description=f"Great Expectations suite for {e.system} {e.name}")
+    dg.AssetCheckSpec(
+        check_name(e),
+        asset=raw_key(e.system),
+        blocking=True,
+        description=f"Great Expectations suite for {e.system} {e.name}",
+    )
     for e in ENTITIES.values()
-]  # fmt: skip
+]
 
 
 def _dates(context: dg.AssetExecutionContext) -> list[str]:
@@ -105,8 +113,14 @@ def ingest_batches(context: dg.AssetExecutionContext, paths: WarehousePaths):
 def _ingest(context: dg.AssetExecutionContext, paths: WarehousePaths):
     dates = _dates(context)
     systems = sorted(_sys_by_key[k] for k in context.selected_asset_keys if k in _sys_by_key)
-    summary = ingest(paths.landing, paths.raw, paths.warehouse, dates=dates, systems=systems,
-                     run_id=context.run.run_id)  # fmt: skip
+    summary = ingest(
+        paths.landing,
+        paths.raw,
+        paths.warehouse,
+        dates=dates,
+        systems=systems,
+        run_id=context.run.run_id,
+    )
     context.log.info(summary.text())
     per_system = _system_metadata(summary)
     # a system with no new delivery in these dates is not materialised again (nor checked)
@@ -128,8 +142,10 @@ def _ingest(context: dg.AssetExecutionContext, paths: WarehousePaths):
                 results.append(result)
     if rejected:
         reject_failed_batches(paths.warehouse, paths.raw, rejected)
-        context.log.error("batches rejected by their quality suites: " + "; ".join(
-            f"{s} {d}: {why}" for (s, d), why in sorted(rejected.items())))  # fmt: skip
+        context.log.error(
+            "batches rejected by their quality suites: "
+            + "; ".join(f"{s} {d}: {why}" for (s, d), why in sorted(rejected.items()))
+        )
     yield from results
 
 
@@ -150,14 +166,16 @@ def _audit_metadata(summary: IngestSummary) -> dict:
         "batches_rejected": len(summary.rejected),
         "batches_unchanged": summary.unchanged,
         "batches_waiting_or_missing": len(summary.waiting),
-        "rejected": dg.MetadataValue.md("\n".join(
-            f"- {r.sys} {r.biz_date}: {r.reason}" for r in summary.rejected) or "none"),
-        "waiting": dg.MetadataValue.md("\n".join(
-            f"- {s} {d}: {why}" for s, d, why in summary.waiting) or "none"),
+        "rejected": dg.MetadataValue.md(
+            "\n".join(f"- {r.sys} {r.biz_date}: {r.reason}" for r in summary.rejected) or "none"
+        ),
+        "waiting": dg.MetadataValue.md(
+            "\n".join(f"- {s} {d}: {why}" for s, d, why in summary.waiting) or "none"
+        ),
         "rows_in": summary.count("rows_in"),
         "rows_loaded": summary.count("rows_loaded"),
         "rows_quarantined": summary.count("rows_quarantined"),
-    }  # fmt: skip
+    }
 
 
 ingest_job = dg.define_asset_job(

@@ -26,8 +26,10 @@ def new_dates(landing: Path, warehouse: Path) -> list[str]:
     """Business dates of the landing folder with a delivery not yet ingested."""
     dates, outside = landed_dates(landing)
     if outside:
-        raise SystemExit(f"business dates {outside[0]}..{outside[-1]} are outside the "
-                         "partitions: set CRMWH_FIRST_DATE / CRMWH_LAST_DATE")  # fmt: skip
+        raise SystemExit(
+            f"business dates {outside[0]}..{outside[-1]} are outside the "
+            "partitions: set CRMWH_FIRST_DATE / CRMWH_LAST_DATE"
+        )
     pending = set(pending_dates(landing, warehouse))
     return [d for d in dates if d in pending]
 
@@ -49,11 +51,14 @@ def unpublished_window(warehouse: Path, published: Path) -> tuple[str, str] | No
         return None
     since = _published_at(published)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        first, last = con.execute("""
+        first, last = con.execute(
+            """
             select min(biz_date) filter (where ?::timestamp is null or processed_at > ?),
                    max(biz_date) filter (where is_current)
             from audit_batch where status in ('loaded', 'superseded', 'rejected')
-        """, [since, since]).fetchone()  # fmt: skip
+        """,
+            [since, since],
+        ).fetchone()
     if first is None or last is None:
         return None
     return first.strftime("%Y%m%d"), max(first, last).strftime("%Y%m%d")

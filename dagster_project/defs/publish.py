@@ -30,10 +30,15 @@ def code_version() -> str:
     """The git commit of the code that built the marts (`+dirty` with uncommitted changes)."""
     repo = DBT_DIR.parent
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
-                             text=True, check=True).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=repo, capture_output=True, text=True).stdout.strip()  # fmt: skip
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         from importlib.metadata import version
 
@@ -49,10 +54,16 @@ def _iso_window(context) -> tuple[str | None, str | None]:
 
 
 @dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec(GX_CHECK, asset=key, blocking=True,
-                             description="Great Expectations suite on the mart in the work file: "
-                             "ranges, reconciliations with the layers below, distributions")
-           for key in MART_KEYS],  # fmt: skip
+    specs=[
+        dg.AssetCheckSpec(
+            GX_CHECK,
+            asset=key,
+            blocking=True,
+            description="Great Expectations suite on the mart in the work file: "
+            "ranges, reconciliations with the layers below, distributions",
+        )
+        for key in MART_KEYS
+    ],
     can_subset=True,
     name="mart_suites",
     pool=WAREHOUSE_POOL,
@@ -71,61 +82,95 @@ def mart_suites(context: dg.AssetCheckExecutionContext, paths: WarehousePaths):
         if mart not in selected:
             continue
         yield dg.AssetCheckResult(
-            asset_key=dg.AssetKey(["marts", mart]), check_name=GX_CHECK, passed=passed,
+            asset_key=dg.AssetKey(["marts", mart]),
+            check_name=GX_CHECK,
+            passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"failed_errors": dg.MetadataValue.json(meta["failed_errors"]),
-                      "failed_warnings": dg.MetadataValue.json(meta["failed_warnings"]),
-                      "observed": dg.MetadataValue.json(meta["results"]),
-                      "data_docs": dg.MetadataValue.path(str(docs))},
-        )  # fmt: skip
+            metadata={
+                "failed_errors": dg.MetadataValue.json(meta["failed_errors"]),
+                "failed_warnings": dg.MetadataValue.json(meta["failed_warnings"]),
+                "observed": dg.MetadataValue.json(meta["results"]),
+                "data_docs": dg.MetadataValue.path(str(docs)),
+            },
+        )
 
 
-@dg.asset(key=PUBLISHED_KEY, deps=MART_KEYS, group_name="publish", kinds={"duckdb"},
-          pool=WAREHOUSE_POOL,
-          description="data/warehouse/crm.duckdb, what readers open (read-only): the checked "
-          "marts (schema `marts`), data-quality tables (`quality`) and what produced them "
-          "(`meta`), written beside and swapped in with one rename.")  # fmt: skip
+@dg.asset(
+    key=PUBLISHED_KEY,
+    deps=MART_KEYS,
+    group_name="publish",
+    kinds={"duckdb"},
+    pool=WAREHOUSE_POOL,
+    description="data/warehouse/crm.duckdb, what readers open (read-only): the checked "
+    "marts (schema `marts`), data-quality tables (`quality`) and what produced them "
+    "(`meta`), written beside and swapped in with one rename.",
+)
 def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths):
     from marts.publish import publish
 
     first, last = _iso_window(context)
     with paths.writer_lock(context.log.warning):
-        result = publish(paths.warehouse, paths.published, run_id=context.run.run_id,
-                         code_version=code_version(), min_date=first, max_date=last)  # fmt: skip
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(paths.published)),
-        "tables": len(result.tables),
-        "rows": dg.MetadataValue.json(result.tables),
-        "seconds": round(result.seconds, 2),
-    })  # fmt: skip
+        result = publish(
+            paths.warehouse,
+            paths.published,
+            run_id=context.run.run_id,
+            code_version=code_version(),
+            min_date=first,
+            max_date=last,
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(paths.published)),
+            "tables": len(result.tables),
+            "rows": dg.MetadataValue.json(result.tables),
+            "seconds": round(result.seconds, 2),
+        }
+    )
 
 
-@dg.asset(key=EXPORTS_KEY, deps=[PUBLISHED_KEY], group_name="publish", kinds={"parquet"},
-          pool=WAREHOUSE_POOL,
-          description="data/exports: one Parquet dataset per mart, partitioned by period or "
-          "date, in one folder per organisation nested along the organisation tree (a "
-          "branch is given its folder: exactly its subtree); identity masked or keyed "
-          "hashes (HMAC, key from CRMWH_EXPORT_KEY); a new version swapped in atomically.")  # fmt: skip
+@dg.asset(
+    key=EXPORTS_KEY,
+    deps=[PUBLISHED_KEY],
+    group_name="publish",
+    kinds={"parquet"},
+    pool=WAREHOUSE_POOL,
+    description="data/exports: one Parquet dataset per mart, partitioned by period or "
+    "date, in one folder per organisation nested along the organisation tree (a "
+    "branch is given its folder: exactly its subtree); identity masked or keyed "
+    "hashes (HMAC, key from CRMWH_EXPORT_KEY); a new version swapped in atomically.",
+)
 def exports(context: dg.AssetExecutionContext, paths: WarehousePaths):
     from marts.exports import export_marts
     from marts.masking import export_key
 
     with paths.writer_lock(context.log.warning):  # reads the work file for keyed hashes
-        result = export_marts(paths.published, paths.warehouse, paths.exports,
-                              export_key(paths.data), run_id=context.run.run_id,
-                              code_version=code_version())  # fmt: skip
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(paths.exports)),
-        "files": result.files,
-        "rows": dg.MetadataValue.json(result.rows),
-        "seconds": round(result.seconds, 2),
-    })  # fmt: skip
+        result = export_marts(
+            paths.published,
+            paths.warehouse,
+            paths.exports,
+            export_key(paths.data),
+            run_id=context.run.run_id,
+            code_version=code_version(),
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(paths.exports)),
+            "files": result.files,
+            "rows": dg.MetadataValue.json(result.rows),
+            "seconds": round(result.seconds, 2),
+        }
+    )
 
 
-@dg.asset(key=LINEAGE_KEY, deps=[PUBLISHED_KEY], group_name="publish", kinds={"markdown"},
-          description="data/docs/lineage.md (+ .html, .json): every published mart column "
-          "traced to its source files and fields, with the run, code version and batch "
-          "versions behind the published marts.")  # fmt: skip
+@dg.asset(
+    key=LINEAGE_KEY,
+    deps=[PUBLISHED_KEY],
+    group_name="publish",
+    kinds={"markdown"},
+    description="data/docs/lineage.md (+ .html, .json): every published mart column "
+    "traced to its source files and fields, with the run, code version and batch "
+    "versions behind the published marts.",
+)
 def lineage(context: dg.AssetExecutionContext, paths: WarehousePaths):
     from marts.lineage import lineage_report
 

@@ -48,8 +48,9 @@ def raw_rows(paths: WarehousePaths, entity: Entity, dates: list[str]) -> pl.Data
     return pl.concat(frames)
 
 
-def check_raw_entity(paths: WarehousePaths, entity: Entity, dates: list[str],
-                     key: dg.AssetKey, name: str) -> dg.AssetCheckResult:  # fmt: skip
+def check_raw_entity(
+    paths: WarehousePaths, entity: Entity, dates: list[str], key: dg.AssetKey, name: str
+) -> dg.AssetCheckResult:
     """One Great Expectations validation over all dates of the run (its fixed cost is
     ~0.15 s: one per date and entity would dominate a backfill)."""
     frame = raw_rows(paths, entity, dates)

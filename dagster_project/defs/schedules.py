@@ -23,23 +23,32 @@ from dagster_project.defs.pending import new_dates, unpublished_window
 from dagster_project.defs.resources import WarehousePaths
 
 
-@dg.schedule(job=ingest_job, cron_schedule="0 7 * * *", execution_timezone="Asia/Shanghai",
-             default_status=dg.DefaultScheduleStatus.STOPPED)  # fmt: skip
+@dg.schedule(
+    job=ingest_job,
+    cron_schedule="0 7 * * *",
+    execution_timezone="Asia/Shanghai",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
 def daily_ingest(context: dg.ScheduleEvaluationContext, paths: WarehousePaths):
     dates = new_dates(paths.landing, paths.warehouse)
     if not dates:
         return dg.SkipReason(f"no new delivery in {paths.landing}")
-    return dg.RunRequest(run_key=f"daily-{context.scheduled_execution_time:%Y%m%d}-{dates[-1]}",
-                         tags=range_tags(dates[0], dates[-1]))  # fmt: skip
+    return dg.RunRequest(
+        run_key=f"daily-{context.scheduled_execution_time:%Y%m%d}-{dates[-1]}",
+        tags=range_tags(dates[0], dates[-1]),
+    )
 
 
-@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_job],
-                      request_job=build_job, minimum_interval_seconds=30,
-                      default_status=dg.DefaultSensorStatus.STOPPED)  # fmt: skip
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_job],
+    request_job=build_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)
 def build_after_ingest(context: dg.RunStatusSensorContext):
     paths = WarehousePaths()
     window = unpublished_window(paths.warehouse, paths.published)
     if window is None:
         return dg.SkipReason("nothing loaded since the last publish")
-    return dg.RunRequest(run_key=f"build-after-{context.dagster_run.run_id}",
-                         tags=range_tags(*window))  # fmt: skip
+    return dg.RunRequest(run_key=f"build-after-{context.dagster_run.run_id}", tags=range_tags(*window))

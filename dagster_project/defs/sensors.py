@@ -1,7 +1,6 @@
 """A sensor on the landing folder: a new or changed `.OK` (a late batch, a restatement)
 requests one ingest run over the business dates it touches."""
 
-
 import hashlib
 import json
 
@@ -33,13 +32,16 @@ def landing_ok_sensor(context: dg.SensorEvaluationContext, paths: WarehousePaths
     valid = set(biz_dates.get_partition_keys(dynamic_partitions_store=context.instance))
     outside = [d for d in dates if d not in valid]
     if outside:
-        context.log.warning(f"business dates outside the partitions (set CRMWH_FIRST_DATE / "
-                            f"CRMWH_LAST_DATE): {outside[:5]}")  # fmt: skip
+        context.log.warning(
+            f"business dates outside the partitions (set CRMWH_FIRST_DATE / "
+            f"CRMWH_LAST_DATE): {outside[:5]}"
+        )
     dates = [d for d in dates if d in valid]
     context.update_cursor(json.dumps(seen))
     if not dates:
         return dg.SkipReason("no new or changed .OK files")
     # one run over the whole span: dates in between that did not change are no-ops
     state = hashlib.md5(json.dumps(seen, sort_keys=True).encode()).hexdigest()[:12]
-    return dg.RunRequest(run_key=f"ok-{dates[0]}-{dates[-1]}-{state}",
-                         tags=range_tags(dates[0], dates[-1]))  # fmt: skip
+    return dg.RunRequest(
+        run_key=f"ok-{dates[0]}-{dates[-1]}-{state}", tags=range_tags(dates[0], dates[-1])
+    )
