@@ -8,11 +8,19 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from dagster_project.defs.dbt import DBT_DIR, DBT_EXECUTABLE, MANIFEST
 
 
-def test_every_dbt_unit_test_passes(warehouses, tmp_path):
-    _, data = warehouses("months_landing", "full").copy(tmp_path)
+@pytest.fixture(scope="module")
+def full_build(warehouses):
+    """The months scenario built up to the marts (shared with test_marts)."""
+    return warehouses("months_landing", "full")
+
+
+def test_every_dbt_unit_test_passes(full_build, tmp_path):
+    _, data = full_build.copy(tmp_path)
     target = tmp_path / "target"
     (data / "warehouse" / "tmp").mkdir(parents=True, exist_ok=True)
     out = subprocess.run(
