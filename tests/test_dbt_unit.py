@@ -1,6 +1,7 @@
 """The dbt unit tests (SQL of models on fixed inputs), all of them, once per test session:
 builds leave them out (`--exclude-resource-type unit_test`, DECISIONS.md). They need the
-relations their models read to exist (for their columns), not data: a copy of a full build."""
+relations their models read to exist (for their columns), not data: a copy of a full build
+(its staging views still read the cached build's raw zone, which is there all session)."""
 
 from __future__ import annotations
 
