@@ -93,11 +93,6 @@ def check_errors(result: dg.ExecuteInProcessResult) -> list[str]:
             if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]  # fmt: skip
 
 
-def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, params).fetchall()
-
-
 # --- a tiny work file (publish and export tests) -----------------------------------------
 
 CLEAR_ID = "11010519900101002X"
