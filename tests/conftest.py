@@ -1,18 +1,22 @@
-"""Shared fixtures: small generated landing folders, made once per test session."""
+"""Session fixtures: small generated landing folders, and the warehouses built from them.
+
+Every warehouse a test reads comes from `warehouses` (a cached factory): one scenario (a
+landing folder and a build scope) is ingested and built once per test session, through the
+project's Dagster definitions, and shared by every module that needs it. A test that changes
+a warehouse (restates a batch, rebuilds a window) works on a copy (`Built.copy`), never on the
+cached build. Helpers the test modules share are in `helpers.py`, not here."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import pytest
+from helpers import START, check_errors, copy_tree, landing_dates
 
-from contract.extracts import ENTITIES, LEGACY
 from crmwh.synth.generate import generate
-
-START = dt.date(2026, 7, 1)
 
 
 @pytest.fixture(scope="session")
@@ -45,12 +49,83 @@ def months_landing(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def merge_landing(tmp_path_factory) -> Path:
+    """A small bank whose history runs past the outlet merge (day 20 of the generator)."""
+    out = tmp_path_factory.mktemp("merge_landing")
+    generate(out, customers=400, days=23, start=START, seed=3, dirt="none")
+    return out
+
+
+# --- built warehouses ---------------------------------------------------------------------
+
+# what a build runs: "core" the daily and core layers (staging, intermediate, core: dbt
+# without the monthly group), "full" every dbt model up to the marts (no publish)
+SCOPES = ("core", "full")
+
+
+@dataclass(frozen=True)
+class Built:
+    """One ingest and one dbt run over every date of a landing folder, on empty data."""
+
+    landing: Path
+    data: Path
+    ingested: dg.ExecuteInProcessResult
+    built: dg.ExecuteInProcessResult
+
+    @property
+    def warehouse(self) -> Path:
+        return self.data / "warehouse" / "work.duckdb"
+
+    def copy(self, dest: Path, landing: bool = False) -> tuple[Path, Path]:
+        """(landing, data): a copy of the data folder, and of the landing folder when the
+        test changes it too (else the shared one)."""
+        dest.mkdir(parents=True, exist_ok=True)
+        copied = copy_tree(self.landing, dest / "landing") if landing else self.landing
+        return copied, copy_tree(self.data, dest / "data")
+
+
+class Warehouses:
+    """Built warehouses by (landing fixture, scope), each built on its first request."""
+
+    def __init__(self, request: pytest.FixtureRequest, tmp_path_factory):
+        self._request, self._tmp = request, tmp_path_factory
+        self._built: dict[tuple[str, str], Built] = {}
+
+    def __call__(self, landing: str, scope: str = "core") -> Built:
+        assert scope in SCOPES, scope
+        key = (landing, scope)
+        if key not in self._built:
+            self._built[key] = self._build(landing, scope)
+        return self._built[key]
+
+    def _build(self, landing_fixture: str, scope: str) -> Built:
+        from dagster_project.run import run_dbt, run_ingest
+
+        landing = self._request.getfixturevalue(landing_fixture)
+        data = self._tmp.mktemp(f"{landing_fixture.removesuffix('_landing')}_{scope}_wh")
+        instance = dg.DagsterInstance.ephemeral()
+        ingested = run_ingest(landing, data, instance)
+        assert ingested is not None and ingested.success
+        dates = landing_dates(landing)
+        built = run_dbt(data, instance, dates=[dates[0], dates[-1]], marts=scope == "full")
+        assert built is not None and built.success, check_errors(built)
+        return Built(landing, data, ingested, built)
+
+
+@pytest.fixture(scope="session")
+def warehouses(request, tmp_path_factory) -> Warehouses:
+    """`warehouses("dirty_landing", "core")`: the cached build of a scenario. Scenarios in
+    use: clean/core (accounts, staging, ingest re-runs), dirty/core (ECIF, CRM dimensions,
+    ingest checks), heavy/core (ECIF), merge/core (CRM dimensions), months/full (marts, dbt
+    unit tests); the demo (`demo_data`) is a whole pipeline run, published and exported."""
+    return Warehouses(request, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> Path:
     """What `make demo` leaves in data/, at a test's scale: three finished months and
     September to the 8th, run through the project's Dagster definitions, published,
     exported, with dbt docs and GX Data Docs. The notebooks and the browser check read it."""
-    import dagster as dg
-
     from crmwh.cli import main
     from dagster_project.run import run_pipeline
 
@@ -61,29 +136,3 @@ def demo_data(tmp_path_factory) -> Path:
     assert result.built is not None and result.built.success
     assert main(["docs", "--data", str(data)]) == 0
     return data
-
-
-def read_ok(path: Path) -> tuple[list[str], list[list[str]]]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return lines[0].split("|"), [ln.split("|") for ln in lines[1:]]
-
-
-def entity_of(file_name: str):
-    sys, name = file_name.split("_")[:2]
-    return ENTITIES[(sys, name)]
-
-
-def records(path: Path) -> list[list[str]]:
-    """A clean file's records as field lists (the contract's dialect, nothing sniffed)."""
-    entity = entity_of(path.name)
-    if entity.family is LEGACY:
-        text = path.read_bytes().decode("gb18030")
-        return [ln.split("|+|") for ln in text.replace("\r\n", "\n").split("\n")[:-1]]
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
-    assert rows[0] == entity.column_names, path.name
-    return rows[1:]
-
-
-def md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()

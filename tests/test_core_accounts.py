@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import records
+from helpers import landing_dates, records
 
 from contract.extracts import LEGACY_SYSTEMS
 from dagster_project.defs.dbt import DBT_DIR, DBT_EXECUTABLE
@@ -23,13 +23,9 @@ ZERO = Decimal("0")
 
 
 @pytest.fixture(scope="module")
-def clean_warehouse(clean_landing, tmp_path_factory) -> Path:
-    data = tmp_path_factory.mktemp("clean_wh")
-    instance = dg.DagsterInstance.ephemeral()
-    assert run_ingest(clean_landing, data, instance).success
-    built = run_dbt(data, instance, marts=False)
-    assert built.success
-    return data
+def clean_warehouse(warehouses) -> Path:
+    """The clean landing folder ingested and built to the core layer (shared scenario)."""
+    return warehouses("clean_landing", "core").data
 
 
 def _day(text: str) -> dt.date:
@@ -70,17 +66,19 @@ def fx_rates(landing: Path) -> dict[tuple[str, dt.date], Decimal]:
     return rates
 
 
-def test_balance_and_adb_equal_a_direct_computation_from_the_files(clean_landing,
-                                                                   clean_warehouse):  # fmt: skip
+def test_balance_and_adb_equal_a_direct_computation_from_the_files(clean_landing, clean_warehouse,
+                                                                   tmp_path):  # fmt: skip
     eod, currency, days = expected_balances(clean_landing)
     rates = fx_rates(clean_landing)
     after = days[-1] + dt.timedelta(days=1)
     windows = [(days[0], after), (days[1], days[3]), (days[2], days[2] + dt.timedelta(days=1)),
                (days[3], after + dt.timedelta(days=30))]  # the last one runs past the data
     # the macro's SQL, compiled before this test opens the warehouse (dbt connects to it)
-    adb_sql = [compile_inline(
-        f"{{{{ account_adb(\"cast('{start}' as date)\", \"cast('{end}' as date)\") }}}}",
-        clean_warehouse) for start, end in windows]  # fmt: skip
+    # (one dbt call for the four windows: each call parses the project)
+    adb_sql = compile_inline(SPLIT.join(
+        f"{{{{ account_adb(\"cast('{start}' as date)\", \"cast('{end}' as date)\") }}}}"
+        for start, end in windows), clean_warehouse, tmp_path / "dbt_target").split(SPLIT)  # fmt: skip
+    assert len(adb_sql) == len(windows)
     with duckdb.connect(str(clean_warehouse / "warehouse" / "work.duckdb"), read_only=True) as con:
         for day in days:  # every account, every day
             got = dict(con.execute(
@@ -99,11 +97,15 @@ def test_balance_and_adb_equal_a_direct_computation_from_the_files(clean_landing
             assert abs(Decimal(adb_cny) - sum(cny) / len(inside)) < Decimal("1e-6"), (key, start)
 
 
-def compile_inline(sql: str, data: Path) -> str:
-    """The SQL a project macro renders (dbt compile --inline), ready for DuckDB."""
+SPLIT = "\n-- next query --\n"  # between inline queries compiled in one call
+
+
+def compile_inline(sql: str, data: Path, target: Path) -> str:
+    """The SQL a project macro renders (dbt compile --inline), ready for DuckDB; dbt's
+    files go to `target`, not into the (shared) data folder."""
     out = subprocess.run(
         [DBT_EXECUTABLE, "compile", "--quiet", "--inline", sql, "--project-dir", str(DBT_DIR),
-         "--profiles-dir", str(DBT_DIR), "--target-path", str(data / "dbt_target")],
+         "--profiles-dir", str(DBT_DIR), "--target-path", str(target)],
         cwd=DBT_DIR, env={**os.environ, "CRMWH_DATA": str(data)}, capture_output=True, text=True,
         check=True)  # fmt: skip
     return out.stdout
@@ -119,7 +121,7 @@ def test_day_by_day_runs_equal_one_full_refresh(dirty_landing, tmp_path):
     """Batches arrive one business date at a time (late reversals and duplicates across
     days among them, asserted below); each day is one ingest + dbt run over that date.
     Every intermediate and core table then equals one run over the whole period."""
-    days = sorted({p.stem.rsplit("_", 1)[1] for p in dirty_landing.glob("*.OK")})[:6]
+    days = landing_dates(dirty_landing)[:6]
     daily_landing, daily_data = tmp_path / "daily_landing", tmp_path / "daily"
     full_landing, full_data = tmp_path / "full_landing", tmp_path / "full"
     daily_landing.mkdir()

@@ -9,14 +9,10 @@ import json
 import re
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-from conftest import START
-
-from crmwh.synth.generate import generate
-from dagster_project.run import run_dbt, run_ingest
+from helpers import START
 
 OPEN_END = dt.date(9999, 12, 31)
 MY_MODELS = {"dim_org", "int_org_mappings", "int_org_code_changes", "dim_team", "team_ancestors",
@@ -29,33 +25,26 @@ def _query(data: Path, sql: str, params=None) -> pl.DataFrame:
         return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
 
 
-def _build(landing: Path, data: Path) -> None:
-    instance = dg.DagsterInstance.ephemeral()
-    ingested = run_ingest(landing, data, instance)
-    assert ingested is not None and ingested.success
-    built = run_dbt(data, instance, marts=False)
-    assert built.success
-    built_models = {e.asset_key.path[-1] for e in built.get_asset_materialization_events()}
+def _built(warehouses, landing: str) -> tuple[Path, Path]:
+    """A shared core build; the CRM models were built and none of their checks failed."""
+    built = warehouses(landing, "core")
+    built_models = {e.asset_key.path[-1] for e in built.built.get_asset_materialization_events()}
     assert MY_MODELS <= built_models
-    failed = [c.check_name for c in built.get_asset_check_evaluations()
+    failed = [c.check_name for c in built.built.get_asset_check_evaluations()
               if not c.passed and c.asset_key.path[-1] in MY_MODELS]  # fmt: skip
     assert not failed
+    return built.landing, built.data
 
 
 @pytest.fixture(scope="module")
-def dirty_build(dirty_landing, tmp_path_factory) -> tuple[Path, Path]:
-    data = tmp_path_factory.mktemp("crm_dims")
-    _build(dirty_landing, data)
-    return dirty_landing, data
+def dirty_build(warehouses) -> tuple[Path, Path]:
+    return _built(warehouses, "dirty_landing")
 
 
 @pytest.fixture(scope="module")
-def merge_build(tmp_path_factory) -> tuple[Path, Path]:
+def merge_build(warehouses) -> tuple[Path, Path]:
     """A small bank whose history runs past the outlet merge (day 20 of the generator)."""
-    landing, data = tmp_path_factory.mktemp("merge_landing"), tmp_path_factory.mktemp("merge")
-    generate(landing, customers=400, days=23, start=START, seed=3, dirt="none")
-    _build(landing, data)
-    return landing, data
+    return _built(warehouses, "merge_landing")
 
 
 def _latest(data: Path, model: str) -> dt.date:

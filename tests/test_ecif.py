@@ -1,5 +1,8 @@
 """ECIF customer layer: the SQL identity macros against contract/idcodes.py, and the matching
-of the whole dbt project against the generator's ground truth (spec marts.md section 1)."""
+of the whole dbt project against the generator's ground truth: records of one real party
+that carry a valid identity number share one party_id, no party_id holds two real parties,
+a record with an invalid number is a party of its own and is queued for review, and
+normalised names (width, spaces, bracket style) are compared, not raw names."""
 
 from __future__ import annotations
 
@@ -12,10 +15,9 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
-from conftest import START
+from helpers import START
 
 from contract import idcodes
-from dagster_project.run import run_dbt, run_ingest
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt"
 DIGITS = "0123456789"
@@ -134,16 +136,12 @@ def test_name_normalisation_and_party_id(tmp_path):
 
 
 @pytest.fixture(scope="module", params=["dirty_landing", "heavy_landing"])
-def ecif_run(request, tmp_path_factory):
+def ecif_run(request, warehouses):
     """The warehouse built from a generated landing folder (default dirt, and heavy dirt:
-    rejected batches and more of every identity fault), with its truth as temp tables."""
-    landing = request.getfixturevalue(request.param)
-    data = tmp_path_factory.mktemp("ecif_data")
-    instance = dg.DagsterInstance.ephemeral()
-    ingested = run_ingest(landing, data, instance)
-    assert ingested is not None and ingested.success
-    built = run_dbt(data, instance, marts=False)
-    assert built.success
+    rejected batches and more of every identity fault; shared core builds), with its truth
+    as temp tables."""
+    scenario = warehouses(request.param, "core")
+    landing, data, built = scenario.landing, scenario.data, scenario.built
     # warnings allowed (an account whose customer's batch was rejected has no party yet)
     failed = [e.check_name for e in built.get_asset_check_evaluations()
               if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]  # fmt: skip
@@ -272,8 +270,9 @@ def test_dirty_identities_are_merged(ecif_run):
 
 
 def test_name_variants_normalise_to_one_name(ecif_run):
-    """Names that differ only by width, spaces or bracket style are one name after rule 1,
-    so (spec rule 6: conflicts are *normalised* names that differ) they are not conflicts."""
+    """Names that differ only by width, spaces or bracket style are one name once normalised
+    (normalise_name), and a name conflict is two *normalised* names that differ for one
+    party: so name variants are not conflicts."""
     con = ecif_run
     variants = _rows(con, """
         select m.sys, m.cust_no, count(distinct o.name_normalised) as names

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-from test_publish import CLEAR_ID, CLEAR_MOBILE, build_work
+from helpers import CLEAR_ID, CLEAR_MOBILE, build_work
 
 from marts.exports import export_marts, mart_dataset, mart_files
 from marts.masking import export_key, find_clear_identity, hmac_hex

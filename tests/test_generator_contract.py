@@ -1,4 +1,6 @@
-"""The generator writes exactly the extract contract (../shared/spec/extracts.md)."""
+"""The generator writes exactly the extract contract (contract/extracts.py, described in
+docs/extracts.md): every batch's `.OK` file lists its data files with their record counts,
+amount totals and md5; file names, encodings, delimiters and columns are the contract's."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import START, entity_of, md5, read_ok, records
+from helpers import START, entity_of, md5, read_ok, records
 
 from contract import idcodes
 from contract.extracts import LEGACY, LEGACY_SYSTEMS, SYSTEMS, batch_entities, ok_file_name

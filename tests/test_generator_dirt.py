@@ -8,7 +8,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import md5, read_ok, records
+from helpers import START, md5, read_ok, records
 
 from contract import idcodes
 from contract.extracts import LEGACY_SYSTEMS, SYSTEMS
@@ -109,8 +109,6 @@ def test_duplicates_appear_twice(heavy_landing):
 
 
 def test_late_batches_have_no_ok_until_they_arrive(tmp_path):
-    from conftest import START
-
     from crmwh.synth.generate import generate
 
     generate(tmp_path, 500, 8, START, 21, "heavy")

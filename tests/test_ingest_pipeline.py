@@ -11,10 +11,9 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-from conftest import START
+from helpers import START, restate
 
 from contract.extracts import ENTITIES
-from crmwh.synth.files import DataFile, ok_text
 from crmwh.synth.generate import generate
 from dagster_project.run import run_ingest
 from ingest import raw_zone
@@ -43,9 +42,11 @@ def _run(landing: Path, data: Path) -> dg.ExecuteInProcessResult:
 
 
 @pytest.fixture(scope="module")
-def dirty_run(dirty_landing, tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
-    return dirty_landing, data, _run(dirty_landing, data)
+def dirty_run(warehouses):
+    """The dirty landing folder's ingest (of the shared core build: dbt does not write
+    the raw zone or the audit tables)."""
+    built = warehouses("dirty_landing", "core")
+    return built.landing, built.data, built.ingested
 
 
 def test_every_file_reconciles(dirty_run):
@@ -147,44 +148,24 @@ def _tables(data: Path) -> dict[str, list]:
                           ("duplicate_keys", "line")]}  # fmt: skip
 
 
-def test_running_a_date_again_changes_nothing(clean_landing, tmp_path):
-    _run(clean_landing, tmp_path)
-    before, files = _tables(tmp_path), _snapshot(tmp_path)
-    mtimes = {p: p.stat().st_mtime_ns for p in (tmp_path / "raw").rglob("*.parquet")}
-    assert run_ingest(clean_landing, tmp_path, dg.DagsterInstance.ephemeral()) is None  # nothing new
-    dates = sorted({p.name.split("_")[1][:8] for p in clean_landing.glob("*.OK")})
-    rerun = run_ingest(clean_landing, tmp_path, dg.DagsterInstance.ephemeral(), dates=dates)
+def test_running_a_date_again_changes_nothing(warehouses, tmp_path):
+    # a copy of the clean landing folder's ingest (and build)
+    landing, data = warehouses("clean_landing", "core").copy(tmp_path)
+    before, files = _tables(data), _snapshot(data)
+    mtimes = {p: p.stat().st_mtime_ns for p in (data / "raw").rglob("*.parquet")}
+    assert run_ingest(landing, data, dg.DagsterInstance.ephemeral()) is None  # nothing new
+    dates = sorted({p.name.split("_")[1][:8] for p in landing.glob("*.OK")})
+    rerun = run_ingest(landing, data, dg.DagsterInstance.ephemeral(), dates=dates)
     assert rerun is not None and rerun.success  # the same dates again, forced
-    assert _tables(tmp_path) == before and _snapshot(tmp_path) == files
-    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "raw").rglob("*.parquet")} == mtimes
+    assert _tables(data) == before and _snapshot(data) == files
+    assert {p: p.stat().st_mtime_ns for p in (data / "raw").rglob("*.parquet")} == mtimes
 
 
-def _restate(landing: Path, sys: str, date: str) -> int:
-    """Re-deliver a batch as version 2 with its TXN file's last record removed."""
-    ok = (landing / f"{sys}_{date}.OK").read_text().splitlines()
-    files = []
-    for line in ok[1:]:
-        name, count, total, _ = line.split("|")
-        content = (landing / name).read_bytes()
-        cents = round(float(total) * 100)
-        if "_TXN_" in name:
-            body = content.rstrip(b"\n").rsplit(b"\n", 1)
-            amount = body[1].split(b"|+|")[5].decode()
-            content, count = body[0] + b"\n", int(count) - 1
-            cents -= round(float(amount) * 100)
-            (landing / name).write_bytes(content)
-        files.append(DataFile(name, content, int(count), cents))
-    (landing / f"{sys}_{date}.OK").write_bytes(ok_text(sys, date, 2, ok[0].split("|")[4], files))
-    return files[2].records
-
-
-def test_restatement_replaces_the_batch_and_keeps_the_old_version(clean_landing, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(clean_landing, landing)
-    data = tmp_path / "data"
-    _run(landing, data)
+def test_restatement_replaces_the_batch_and_keeps_the_old_version(warehouses, tmp_path):
+    # a copy of the clean landing folder and of its ingest (and build)
+    landing, data = warehouses("clean_landing", "core").copy(tmp_path, landing=True)
     date = (START.replace(day=3)).strftime("%Y%m%d")
-    records = _restate(landing, "SAV", date)
+    records = restate(landing, "SAV", date)
     _run(landing, data)
     rows = _query(data, "select version, status, is_current, rows_loaded from audit_batch "
                         "where sys = 'SAV' and biz_date = ? order by version",
@@ -258,7 +239,7 @@ def test_sensor_requests_one_run_for_new_and_changed_ok_files(clean_landing, tmp
     ctx = dg.build_sensor_context(instance=instance, resources={"paths": paths},
                                   cursor=ctx.cursor)  # fmt: skip
     assert isinstance(landing_ok_sensor(ctx), dg.SkipReason)
-    _restate(landing, "ACC", "20260703")  # a re-delivery: a new .OK for one past date
+    restate(landing, "ACC", "20260703")  # a re-delivery: a new .OK for one past date
     ctx = dg.build_sensor_context(instance=instance, resources={"paths": paths},
                                   cursor=ctx.cursor)  # fmt: skip
     again = landing_ok_sensor(ctx)

@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from helpers import check_errors, landing_dates
 
 from dagster_project.run import run_dbt, run_ingest
 
@@ -17,26 +18,12 @@ MARTS = ["mart_customer_contribution", "mart_contribution_score", "mart_vip_tier
          "mart_top_corporate", "mart_balance_band_stats", "mart_customer_360"]  # fmt: skip
 
 
-def _dates(landing: Path) -> list[str]:
-    return sorted({p.stem.rsplit("_", 1)[1] for p in landing.glob("*.OK")})
-
-
-def _errors(result: dg.ExecuteInProcessResult) -> list[str]:
-    return [f"{e.asset_key.to_user_string()}: {e.check_name}"
-            for e in result.get_asset_check_evaluations()
-            if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]  # fmt: skip
-
-
 @pytest.fixture(scope="module")
-def months_warehouse(months_landing, tmp_path_factory) -> Path:
-    """One ingest and one dbt run over every date of the three months."""
-    data = tmp_path_factory.mktemp("months_wh")
-    instance = dg.DagsterInstance.ephemeral()
-    assert run_ingest(months_landing, data, instance).success
-    dates = _dates(months_landing)
-    built = run_dbt(data, instance, dates=[dates[0], dates[-1]])
-    assert built.success and not _errors(built), _errors(built)
-    return data / "warehouse" / "work.duckdb"
+def months_warehouse(warehouses) -> Path:
+    """One ingest and one dbt run over every date of the three months (shared scenario)."""
+    built = warehouses("months_landing", "full")
+    assert not check_errors(built.built), check_errors(built.built)
+    return built.warehouse
 
 
 def _query(warehouse: Path, sql: str) -> list[tuple]:
@@ -115,7 +102,7 @@ def test_a_run_split_at_any_date_equals_one_run(months_landing, months_warehouse
     """The same batches arriving in two parts, the second from mid-July, each ingested and
     built (as `crmwh run` does): July is rebuilt whole, the VIP tiers carry June's state,
     the alerts continue, and every mart equals the one-run build."""
-    dates = _dates(months_landing)
+    dates = landing_dates(months_landing)
     split = dates.index("20260720")
     landing, data = tmp_path / "landing", tmp_path / "split"
     landing.mkdir()
@@ -126,7 +113,7 @@ def test_a_run_split_at_any_date_equals_one_run(months_landing, months_warehouse
                 shutil.copy2(path, landing / path.name)
         assert run_ingest(landing, data, instance).success
         built = run_dbt(data, instance, dates=[window[0], window[-1]])
-        assert built.success and not _errors(built), _errors(built)
+        assert built.success and not check_errors(built), check_errors(built)
     with duckdb.connect() as con:
         con.execute(f"attach '{data / 'warehouse' / 'work.duckdb'}' as split (read_only)")
         con.execute(f"attach '{months_warehouse}' as one_run (read_only)")

@@ -20,6 +20,7 @@ import dagster as dg
 import duckdb
 import pyarrow.dataset as ds
 import pytest
+from helpers import copy_tree
 
 from crmwh.synth.generate import generate
 from dagster_project.run import run_pipeline
@@ -104,24 +105,59 @@ def _meta(published: Path) -> tuple:
         return con.execute("select run_id, min_date, max_date from meta.published").fetchone()
 
 
+def _copy_stage(stage: dict, root: Path) -> dict:
+    """The landing and data folders of a stage, copied to mutate (the stage stays as it was)."""
+    root.mkdir(parents=True, exist_ok=True)
+    return {"root": root, "landing": copy_tree(stage["landing"], root / "landing"),
+            "data": copy_tree(stage["data"], root / "data")}  # fmt: skip
+
+
+# Each stage below is one step of the unattended life of a warehouse, run once per module on a
+# copy of the stage before it; each test asserts on the stage it names, so no test depends on
+# another having run (or on their order).
+
+
 @pytest.fixture(scope="module")
-def daily(tmp_path_factory):
-    """Runs day by day as the schedule would make them; each step's state is checked in
-    the test functions below (in order)."""
+def daily(tmp_path_factory) -> dict:
+    """Runs day by day as the schedule would make them (days FIRST_DAYS..BROKEN_DAY-1)."""
     root = tmp_path_factory.mktemp("daily")
     landing, data = root / "landing", root / "data"
-    return {"root": root, "landing": landing, "data": data, "steps": {}}
-
-
-def test_daily_runs_equal_a_clean_rebuild(daily, tmp_path):
-    landing, data = daily["landing"], daily["data"]
+    steps = {}
     for days in range(FIRST_DAYS, BROKEN_DAY):
         _generate(landing, days)
         result = _run(landing, data)
         assert result.success, f"day {days}"
         assert result.built is not None
-        window = _meta(_published(data))[1:]
-        daily["steps"][days] = window
+        steps[days] = _meta(_published(data))[1:]
+    return {"root": root, "landing": landing, "data": data, "steps": steps}
+
+
+@pytest.fixture(scope="module")
+def broken(daily, tmp_path_factory) -> dict:
+    """The next day's CRM batch fails its quality suite (on a copy of `daily`)."""
+    stage = _copy_stage(daily, tmp_path_factory.mktemp("broken"))
+    landing, data = stage["landing"], stage["data"]
+    stage["digest_before"] = hashlib.md5(_published(data).read_bytes()).hexdigest()
+    stage["run_before"] = _meta(_published(data))[0]
+    _generate(landing, BROKEN_DAY)
+    _break_crm_batch(landing, _day(BROKEN_DAY))
+    stage["result"] = _run(landing, data)
+    return stage
+
+
+@pytest.fixture(scope="module")
+def restated(broken, tmp_path_factory) -> dict:
+    """The failed batch re-delivered as version 2 with the next day (on a copy of `broken`)."""
+    stage = _copy_stage(broken, tmp_path_factory.mktemp("restated"))
+    landing = stage["landing"]
+    _generate(landing, BROKEN_DAY + 1)  # writes the broken day's files back as generated
+    _rewrite_ok(landing, "CRM", _day(BROKEN_DAY), version=2)  # re-delivered as version 2
+    stage["result"] = _run(landing, stage["data"])
+    return stage
+
+
+def test_daily_runs_equal_a_clean_rebuild(daily, tmp_path):
+    landing, data = daily["landing"], daily["data"]
     # the runs covered more than their own day at least once: a late or restated batch
     # of an earlier date made the window start before the newest date
     newest = {d: w for d, w in daily["steps"].items() if d > FIRST_DAYS}
@@ -136,22 +172,16 @@ def test_daily_runs_equal_a_clean_rebuild(daily, tmp_path):
     assert _differences(_published(data), _clean_rebuild(landing, tmp_path)) == {}
 
 
-def test_a_batch_failing_its_quality_suite_leaves_the_published_marts_untouched(daily):
-    landing, data = daily["landing"], daily["data"]
-    before = _published(data)
-    digest = hashlib.md5(before.read_bytes()).hexdigest()
-    run_before = _meta(before)[0]
-    _generate(landing, BROKEN_DAY)
-    _break_crm_batch(landing, _day(BROKEN_DAY))
-    result = _run(landing, data)
+def test_a_batch_failing_its_quality_suite_leaves_the_published_marts_untouched(broken):
+    data, result = broken["data"], broken["result"]
     assert not result.success and result.built is None
     failed = [e for e in result.ingested.get_asset_check_evaluations()
               if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]  # fmt: skip
     assert [e.check_name for e in failed] == ["manager_suite"]
     observed = failed[0].metadata["failed_errors"].value
     assert "status.in_set" in observed
-    assert hashlib.md5(_published(data).read_bytes()).hexdigest() == digest
-    assert _meta(_published(data))[0] == run_before
+    assert hashlib.md5(_published(data).read_bytes()).hexdigest() == broken["digest_before"]
+    assert _meta(_published(data))[0] == broken["run_before"]
     with duckdb.connect(str(data / "warehouse" / "work.duckdb"), read_only=True) as con:
         status, reason = con.execute(
             "select status, reason from audit_batch where sys = 'CRM' and biz_date = ? "
@@ -160,12 +190,9 @@ def test_a_batch_failing_its_quality_suite_leaves_the_published_marts_untouched(
     assert status == "rejected" and reason.startswith("quality: MANAGER failed")
 
 
-def test_the_restated_batch_and_the_next_day_equal_a_clean_rebuild(daily, tmp_path):
-    landing, data = daily["landing"], daily["data"]
-    _generate(landing, BROKEN_DAY + 1)  # writes the broken day's files back as generated
-    _rewrite_ok(landing, "CRM", _day(BROKEN_DAY), version=2)  # re-delivered as version 2
-    result = _run(landing, data)
-    assert result.success
+def test_the_restated_batch_and_the_next_day_equal_a_clean_rebuild(restated, tmp_path):
+    landing, data = restated["landing"], restated["data"]
+    assert restated["result"].success
     first, _last = _meta(_published(data))[1:]
     assert first.strftime("%Y%m%d") <= _day(BROKEN_DAY)  # rebuilt from the rejected date
     assert _differences(_published(data), _clean_rebuild(landing, tmp_path)) == {}
@@ -175,8 +202,8 @@ CLEAR_ID = re.compile(r"^(\d{17}[\dX]|\d{15})$")
 CLEAR_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
-def test_no_export_carries_a_clear_identity(daily):
-    data = daily["data"]
+def test_no_export_carries_a_clear_identity(restated):
+    data = restated["data"]
     with duckdb.connect(str(data / "warehouse" / "work.duckdb"), read_only=True) as con:
         clear = {v for (v,) in con.execute(
             "select id_no from core.dim_customer where id_no is not null union "
@@ -208,13 +235,14 @@ def _read_published(published: Path) -> tuple[str, int, int]:
     return run_id, rows, counted
 
 
-def test_readers_keep_reading_while_runs_write_and_a_second_run_queues(daily):
+def test_readers_keep_reading_while_runs_write_and_a_second_run_queues(restated, tmp_path):
     """A `crmwh run` over a new day in a subprocess, a second one started while it runs
     (it waits for the writer lock, then finds nothing to do), and meanwhile a reader that
     opens the published file read-only and the exports with pyarrow again and again."""
-    landing, data = daily["landing"], daily["data"]
+    stage = _copy_stage(restated, tmp_path)  # a copy of `restated`, one day further
+    landing, data = stage["landing"], stage["data"]
     _generate(landing, BROKEN_DAY + 2)
-    env = {**os.environ, "DAGSTER_HOME": str(daily["root"] / "dagster_home")}
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home")}
     cmd = [sys.executable, "-m", "crmwh.cli", "run", "--landing", str(landing), "--data", str(data)]
     reads, errors, runs_seen = 0, [], set()
     stop = threading.Event()

@@ -1,0 +1,93 @@
+"""The Dagster definitions load, and name what the project promises: the ingest and build
+jobs, the daily schedule and the sensors, an asset per landing system and raw-zone table,
+one per dbt model under its layer, every mart under `marts/`, the dbt tests as asset
+checks. Nothing is run."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import dagster as dg
+import pytest
+
+from contract.extracts import ENTITIES, SYSTEMS
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    from dagster_project.definitions import defs
+    from dagster_project.defs.dbt import MANIFEST, MART_KEYS
+
+    graph = defs.resolve_asset_graph()
+    return defs, graph, json.loads(MANIFEST.read_text()), MART_KEYS
+
+
+def test_jobs_schedule_and_sensors_exist(loaded):
+    defs, *_ = loaded
+    repo = defs.get_repository_def()
+    assert {"ingest_job", "build_job"} <= {j.name for j in repo.get_all_jobs()}
+    assert {s.name for s in repo.schedule_defs} == {"daily_ingest"}
+    assert {s.name for s in repo.sensor_defs} == {"landing_ok_sensor", "build_after_ingest"}
+    assert repo.get_schedule_def("daily_ingest").job_name == "ingest_job"
+    assert repo.get_sensor_def("landing_ok_sensor").job_name == "ingest_job"
+
+
+def test_every_system_and_raw_table_has_an_asset(loaded):
+    _, graph, *_ = loaded
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    for sys in SYSTEMS:
+        assert {f"landing/{sys.lower()}", f"raw/{sys.lower()}"} <= keys, sys
+    for sys, name in ENTITIES:
+        assert f"raw/{sys.lower()}/{name.lower()}" in keys
+        assert graph.get(dg.AssetKey(["raw", sys.lower(), name.lower()])).group_name == "raw_zone"
+    assert {"warehouse/audit_batch", "warehouse/audit_file", "warehouse/quarantine_rows",
+            "warehouse/duplicate_keys"} <= keys  # fmt: skip
+    assert {"published/warehouse", "published/exports", "published/lineage"} <= keys
+    # the raw zone's quality suites: one blocking check per extract table, on its system
+    suites = {(c.asset_key.path[-1], c.name) for c in graph.asset_check_keys
+              if c.asset_key.path[0] == "raw"}  # fmt: skip
+    assert {(s.lower(), f"{n.lower()}_suite") for s, n in ENTITIES} <= suites
+
+
+def test_every_dbt_model_and_seed_is_an_asset_of_its_layer(loaded):
+    _, graph, manifest, mart_keys = loaded
+    nodes = [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")]
+    by_name = {k.path[-1]: k for k in graph.get_all_asset_keys()}
+    for n in nodes:
+        key = by_name[n["name"]]
+        if n["resource_type"] == "model":
+            assert key.path == [n["fqn"][1], n["name"]]
+            assert graph.get(key).group_name == n["fqn"][1]
+        else:
+            assert graph.get(key).group_name == "seeds"
+    marts = sorted(n["name"] for n in nodes if n["resource_type"] == "model" and n["fqn"][1] == "marts")
+    assert len(marts) >= 10
+    assert sorted(k.path[-1] for k in mart_keys) == marts
+    assert all(k.path == ["marts", k.path[-1]] and k in by_name.values() for k in mart_keys)
+    groups = Counter(graph.get(k).group_name for k in graph.get_all_asset_keys())
+    assert {"landing", "raw_zone", "seeds", "staging", "intermediate", "core", "marts",
+            "publish"} <= set(groups)  # fmt: skip
+
+
+def test_dbt_tests_are_asset_checks(loaded):
+    _, graph, manifest, mart_keys = loaded
+    by_name = {k.path[-1]: k for k in graph.get_all_asset_keys()}
+    checks = set(graph.asset_check_keys)
+    tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
+    assert len(tests) > 500
+    attached = [t for t in tests if t.get("attached_node")]
+    assert len(attached) > 0.9 * len(tests)
+    unmapped = [t["name"] for t in attached
+                if dg.AssetCheckKey(by_name[manifest["nodes"][t["attached_node"]]["name"]],
+                                    t["name"]) not in checks]  # fmt: skip
+    # known gap (dagster-dbt today): the relationships to the seed `products` are run by
+    # dbt (--indirect-selection buildable) but not reported as asset checks
+    assert all(n.startswith("relationships_") and n.endswith("__ref_products_")
+               for n in unmapped), unmapped  # fmt: skip
+    assert len(unmapped) <= 5, unmapped
+    # unit tests are not checks: they run in the test suite (test_dbt_unit.py)
+    names = {c.name for c in checks}
+    assert not names & {u["name"] for u in manifest["unit_tests"].values()}
+    # every mart has its blocking GX suite besides its dbt tests
+    assert {k for k in mart_keys} <= {c.asset_key for c in checks}
