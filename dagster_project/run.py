@@ -66,12 +66,17 @@ def latest_loaded_date(data: Path) -> str | None:
         return None
     with duckdb.connect(str(warehouse), read_only=True) as con:
         (latest,) = con.execute(
-            "select max(biz_date) from audit_batch where status = 'loaded'").fetchone()
+            "select max(biz_date) from audit_batch where status = 'loaded'"
+        ).fetchone()
     return latest.strftime("%Y%m%d") if latest else None
 
 
-def run_ingest(landing: Path, data: Path, dagster_instance: dg.DagsterInstance | None = None,
-               dates: list[str] | None = None) -> dg.ExecuteInProcessResult | None:  # fmt: skip
+def run_ingest(
+    landing: Path,
+    data: Path,
+    dagster_instance: dg.DagsterInstance | None = None,
+    dates: list[str] | None = None,
+) -> dg.ExecuteInProcessResult | None:
     """One in-process run of `ingest_job` over every business date that has arrived."""
     paths = _paths(data, landing)
     from dagster_project.definitions import defs
@@ -81,13 +86,19 @@ def run_ingest(landing: Path, data: Path, dagster_instance: dg.DagsterInstance |
     if not dates:
         return None
     return defs.resolve_job_def("ingest_job").execute_in_process(
-        instance=dagster_instance or instance(), tags=range_tags(dates[0], dates[-1]),
-        run_config=QUIET, raise_on_error=False)  # fmt: skip
+        instance=dagster_instance or instance(),
+        tags=range_tags(dates[0], dates[-1]),
+        run_config=QUIET,
+        raise_on_error=False,
+    )
 
 
-def run_build(data: Path, dagster_instance: dg.DagsterInstance | None = None,
-              window: tuple[str, str] | None = None, selection=None,
-              ) -> dg.ExecuteInProcessResult | None:  # fmt: skip
+def run_build(
+    data: Path,
+    dagster_instance: dg.DagsterInstance | None = None,
+    window: tuple[str, str] | None = None,
+    selection=None,
+) -> dg.ExecuteInProcessResult | None:
     """One in-process run of `build_job` over the dates `window` (first, last `YYYYMMDD`;
     default: the dates loaded since the last publish). None when there is nothing to do."""
     paths = _paths(data)
@@ -97,13 +108,21 @@ def run_build(data: Path, dagster_instance: dg.DagsterInstance | None = None,
     if window is None:
         return None
     return defs.resolve_job_def("build_job").execute_in_process(
-        instance=dagster_instance or instance(), tags=range_tags(*window),
-        run_config=QUIET, raise_on_error=False, asset_selection=selection)  # fmt: skip
+        instance=dagster_instance or instance(),
+        tags=range_tags(*window),
+        run_config=QUIET,
+        raise_on_error=False,
+        asset_selection=selection,
+    )
 
 
-def run_dbt(data: Path, dagster_instance: dg.DagsterInstance | None = None,
-            dates: list[str] | None = None, daily_only: bool = False, marts: bool = True,
-            ) -> dg.ExecuteInProcessResult | None:  # fmt: skip
+def run_dbt(
+    data: Path,
+    dagster_instance: dg.DagsterInstance | None = None,
+    dates: list[str] | None = None,
+    daily_only: bool = False,
+    marts: bool = True,
+) -> dg.ExecuteInProcessResult | None:
     """dbt only (no publish): incremental models replace the business dates
     `dates[0]..dates[-1]` (default: the latest loaded date); `daily_only` builds just those
     and what they read; `marts=False` stops at the core layers (the monthly group is left
@@ -118,8 +137,9 @@ def run_dbt(data: Path, dagster_instance: dg.DagsterInstance | None = None,
     groups = [dbt_inputs, dbt_daily]
     if not daily_only:
         groups += [dbt_tables, *([dbt_monthly] if marts else [])]
-    return run_build(data, dagster_instance, (min(dates), max(dates)),
-                     selection=[k for g in groups for k in g.keys])  # fmt: skip
+    return run_build(
+        data, dagster_instance, (min(dates), max(dates)), selection=[k for g in groups for k in g.keys]
+    )
 
 
 @dataclass
@@ -132,8 +152,9 @@ class PipelineResult:
         return all(r is None or r.success for r in (self.ingested, self.built))
 
 
-def run_pipeline(landing: Path, data: Path,
-                 dagster_instance: dg.DagsterInstance | None = None) -> PipelineResult:  # fmt: skip
+def run_pipeline(
+    landing: Path, data: Path, dagster_instance: dg.DagsterInstance | None = None
+) -> PipelineResult:
     """Ingest what is new, then build and publish what is unpublished, as one writer: a
     second `crmwh run` on the same data waits for this one (the writer lock)."""
     paths = _paths(data, landing)

@@ -81,16 +81,19 @@ def copy_tree(src: Path, dest: Path) -> Path:
     with their symlinks) to mutate; the original stays as built. Dagster's storage and dbt's
     temp folder are left out. A copy's staging views still read the original's raw zone
     until the next dbt call (every dbt call rebuilds them, with the copy's path)."""
-    shutil.copytree(src, dest, symlinks=True,
-                    ignore=shutil.ignore_patterns("tmp", "dagster_home", "*.wal"))  # fmt: skip
+    shutil.copytree(
+        src, dest, symlinks=True, ignore=shutil.ignore_patterns("tmp", "dagster_home", "*.wal")
+    )
     return dest
 
 
 def check_errors(result: dg.ExecuteInProcessResult) -> list[str]:
     """The asset checks of a run that failed with severity ERROR (warnings are allowed)."""
-    return [f"{e.asset_key.to_user_string()}: {e.check_name}"
-            for e in result.get_asset_check_evaluations()
-            if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]  # fmt: skip
+    return [
+        f"{e.asset_key.to_user_string()}: {e.check_name}"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
 
 
 # --- a tiny work file (publish and export tests) -----------------------------------------
@@ -144,13 +147,13 @@ insert into core.dim_customer values
  ('P2', 'personal', '01', '310115199303120114', '15899831534', '上海市'),
  ('P3', 'corporate', '21', '91110000100000000X', null, null),
  ('P4', 'personal', '01', '440305199311270114', '17290808725', '深圳市');
-create table core.customer_review_queue(review_id varchar, party_id varchar, sys varchar,
+create table core.exc_customer_review_queue(review_id varchar, party_id varchar, sys varchar,
     cust_no varchar, reason varchar, detail varchar);
-insert into core.customer_review_queue values ('invalid_id:SAV:1', 'P2', 'SAV', '1',
+insert into core.exc_customer_review_queue values ('invalid_id:SAV:1', 'P2', 'SAV', '1',
     'invalid_id', 'id_type 01 number 310115199303120115: GB 11643 check digit is 5, expected 4');
-create table core.fct_balance_reconciliation(account_key varchar, biz_date date,
+create table core.exc_balance_reconciliation(account_key varchar, biz_date date,
     movement_gap decimal(38,2), is_movement_break boolean, is_balance_after_break boolean);
-insert into core.fct_balance_reconciliation values ('SAV:1', '2026-07-02', 3.00, true, false),
+insert into core.exc_balance_reconciliation values ('SAV:1', '2026-07-02', 3.00, true, false),
     ('SAV:2', '2026-07-02', 0.00, false, false);
 create table core.fct_credit_share(account_key varchar, sys varchar, acct_no varchar,
     manager_id varchar, assign_id varchar, valid_from date, valid_to date,
@@ -160,9 +163,9 @@ insert into core.fct_credit_share values
     ('SAV:1', 'SAV', '1', 'M1', 'A1', '2026-07-01', '9999-12-31', 100, 100, 100, false),
     ('SAV:2', 'SAV', '2', 'M1', 'A2', '2026-07-01', '9999-12-31', 60, 50, 120, true),
     ('SAV:2', 'SAV', '2', 'M2', 'A3', '2026-07-01', '9999-12-31', 60, 50, 120, true);
-create table core.credit_share_overflows(account_key varchar, valid_from date, valid_to date,
+create table core.exc_credit_share_overflows(account_key varchar, valid_from date, valid_to date,
     total_share_pct_raw decimal(28,6), assignment_count bigint, managers varchar);
-insert into core.credit_share_overflows values
+insert into core.exc_credit_share_overflows values
     ('SAV:2', '2026-07-01', '9999-12-31', 120, 2, 'M1,M2');
 create table marts.mart_vip_tier(party_id varchar not null, period varchar not null,
     adb_aum decimal(38,10) not null, tier varchar, home_org_id varchar);

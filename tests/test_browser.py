@@ -25,16 +25,25 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # no background networking: this machine's closed network refuses Chromium's own calls
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        message = ("Chromium not found at /usr/bin/chromium: the browser check needs Debian's "
-                   "chromium (apt-get install chromium); CI installs it")
+        message = (
+            "Chromium not found at /usr/bin/chromium: the browser check needs Debian's "
+            "chromium (apt-get install chromium); CI installs it"
+        )
         if os.environ.get("CRMWH_REQUIRE_BROWSER"):
             pytest.fail(message)
         pytest.skip(message)
@@ -81,10 +90,24 @@ def dagster_ui(demo_data, tmp_path_factory):
     port = _free_port()
     log = (home / "ui.log").open("w")
     crmwh = Path(sys.executable).parent / "crmwh"
-    cmd = [str(crmwh), "ui", "--landing", str(demo_data.parent / "landing"), "--data", str(demo_data),
-           "--port", str(port)]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=home, env={**os.environ, "DAGSTER_HOME": str(home / "dh")},
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    cmd = [
+        str(crmwh),
+        "ui",
+        "--landing",
+        str(demo_data.parent / "landing"),
+        "--data",
+        str(demo_data),
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=home,
+        env={**os.environ, "DAGSTER_HOME": str(home / "dh")},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         _wait_for(f"http://127.0.0.1:{port}/server_info", 180, proc)
         yield f"http://127.0.0.1:{port}"
@@ -144,14 +167,17 @@ def test_global_asset_graph_shows_every_layer_from_landing_to_publish(page, dags
     assert sorted(nodes) == sorted(LAYERS), "a group outside the layers (an asset without a group?)"
 
 
-@pytest.mark.parametrize(("key", "shown"), [
-    # ingest: a system's raw-zone asset between its landing files and its tables
-    ("raw/sav", ["sav", "acct", "cust", "txn"]),
-    # dbt: a mart between the models it reads and the published file
-    ("marts/mart_vip_tier", ["mart_vip_tier", "int_party_months", "warehouse"]),
-    # publish: the published file between the marts and the exports and lineage report
-    ("published/warehouse", ["warehouse", "mart_customer_360", "exports", "lineage"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        # ingest: a system's raw-zone asset between its landing files and its tables
+        ("raw/sav", ["sav", "acct", "cust", "txn"]),
+        # dbt: a mart between the models it reads and the published file
+        ("marts/mart_vip_tier", ["mart_vip_tier", "int_party_months", "warehouse"]),
+        # publish: the published file between the marts and the exports and lineage report
+        ("published/warehouse", ["warehouse", "mart_customer_360", "exports", "lineage"]),
+    ],
+)
 def test_asset_lineage_graph_shows_the_asset_and_its_neighbours(page, dagster_ui, key, shown):
     _open(page, f"{dagster_ui}/assets/{key}?view=lineage")
     _graph_nodes(page, shown)

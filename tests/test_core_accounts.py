@@ -66,24 +66,38 @@ def fx_rates(landing: Path) -> dict[tuple[str, dt.date], Decimal]:
     return rates
 
 
-def test_balance_and_adb_equal_a_direct_computation_from_the_files(clean_landing, clean_warehouse,
-                                                                   tmp_path):  # fmt: skip
+def test_balance_and_adb_equal_a_direct_computation_from_the_files(
+    clean_landing, clean_warehouse, tmp_path
+):
     eod, currency, days = expected_balances(clean_landing)
     rates = fx_rates(clean_landing)
     after = days[-1] + dt.timedelta(days=1)
-    windows = [(days[0], after), (days[1], days[3]), (days[2], days[2] + dt.timedelta(days=1)),
-               (days[3], after + dt.timedelta(days=30))]  # the last one runs past the data
+    windows = [
+        (days[0], after),
+        (days[1], days[3]),
+        (days[2], days[2] + dt.timedelta(days=1)),
+        (days[3], after + dt.timedelta(days=30)),
+    ]  # the last one runs past the data
     # the macro's SQL, compiled before this test opens the warehouse (dbt connects to it)
     # (one dbt call for the four windows: each call parses the project)
-    adb_sql = compile_inline(SPLIT.join(
-        f"{{{{ account_adb(\"cast('{start}' as date)\", \"cast('{end}' as date)\") }}}}"
-        for start, end in windows), clean_warehouse, tmp_path / "dbt_target").split(SPLIT)  # fmt: skip
+    adb_sql = compile_inline(
+        SPLIT.join(
+            f"{{{{ account_adb(\"cast('{start}' as date)\", \"cast('{end}' as date)\") }}}}"
+            for start, end in windows
+        ),
+        clean_warehouse,
+        tmp_path / "dbt_target",
+    ).split(SPLIT)
     assert len(adb_sql) == len(windows)
     with duckdb.connect(str(clean_warehouse / "warehouse" / "work.duckdb"), read_only=True) as con:
         for day in days:  # every account, every day
-            got = dict(con.execute(
-                "select account_key, balance from core.fct_balance "
-                "where valid_from <= ? and valid_to > ?", [day, day]).fetchall())  # fmt: skip
+            got = dict(
+                con.execute(
+                    "select account_key, balance from core.fct_balance "
+                    "where valid_from <= ? and valid_to > ?",
+                    [day, day],
+                ).fetchall()
+            )
             want = {k: b for (k, d), b in eod.items() if d == day}
             assert got == want, day
         adbs = [{k: (a, c) for k, a, c in con.execute(sql).fetchall()} for sql in adb_sql]
@@ -104,17 +118,36 @@ def compile_inline(sql: str, data: Path, target: Path) -> str:
     """The SQL a project macro renders (dbt compile --inline), ready for DuckDB; dbt's
     files go to `target`, not into the (shared) data folder."""
     out = subprocess.run(
-        [DBT_EXECUTABLE, "compile", "--quiet", "--inline", sql, "--project-dir", str(DBT_DIR),
-         "--profiles-dir", str(DBT_DIR), "--target-path", str(target)],
-        cwd=DBT_DIR, env={**os.environ, "CRMWH_DATA": str(data)}, capture_output=True, text=True,
-        check=True)  # fmt: skip
+        [
+            DBT_EXECUTABLE,
+            "compile",
+            "--quiet",
+            "--inline",
+            sql,
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(target),
+        ],
+        cwd=DBT_DIR,
+        env={**os.environ, "CRMWH_DATA": str(data)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout
 
 
 def core_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [f"{s}.{t}" for s, t in con.execute(
-        "select schema_name, table_name from duckdb_tables() "
-        "where schema_name in ('intermediate', 'core') order by all").fetchall()]  # fmt: skip
+    return [
+        f"{s}.{t}"
+        for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where schema_name in ('intermediate', 'core') order by all"
+        ).fetchall()
+    ]
 
 
 def test_day_by_day_runs_equal_one_full_refresh(dirty_landing, tmp_path):
@@ -134,8 +167,7 @@ def test_day_by_day_runs_equal_one_full_refresh(dirty_landing, tmp_path):
         ingested = run_ingest(daily_landing, daily_data, instance)
         assert ingested is None or ingested.success
         # tables built in full equal a full refresh by construction: built on the last day
-        built = run_dbt(daily_data, instance, dates=[day], daily_only=day != days[-1],
-                        marts=False)
+        built = run_dbt(daily_data, instance, dates=[day], daily_only=day != days[-1], marts=False)
         assert built.success, day
     assert run_ingest(full_landing, full_data, instance).success
     assert run_dbt(full_data, instance, dates=[days[0], days[-1]], marts=False).success
@@ -145,22 +177,32 @@ def test_day_by_day_runs_equal_one_full_refresh(dirty_landing, tmp_path):
         con.execute(f"attach '{full_data / 'warehouse' / 'work.duckdb'}' as full_run (read_only)")
         con.execute("use full_run")
         tables = core_tables(con)
-        assert {"core.fct_balance", "core.fct_transaction", "intermediate.int_account_snapshots",
-                "core.fct_balance_reconciliation"} <= set(tables)  # fmt: skip
+        assert {
+            "core.fct_balance",
+            "core.fct_transaction",
+            "intermediate.int_account_snapshots",
+            "core.exc_balance_reconciliation",
+        } <= set(tables)
         compared = {}
         for table in tables:
             rows = con.execute(f"select count(*) from full_run.{table}").fetchone()[0]
             for a, b in (("daily", "full_run"), ("full_run", "daily")):
-                diff = con.execute(f"select count(*) from (select * from {a}.{table} "
-                                   f"except all select * from {b}.{table})").fetchone()[0]  # fmt: skip
+                diff = con.execute(
+                    f"select count(*) from (select * from {a}.{table} "
+                    f"except all select * from {b}.{table})"
+                ).fetchone()[0]
                 assert diff == 0, f"{table}: {diff} rows of {a} not in {b}"
             compared[table] = rows
         assert compared["core.fct_balance"] > 1000
         # the period holds what makes a window run differ from a blind append
-        late = con.execute("select count(*) from full_run.core.fct_transaction t join "
-                           "full_run.core.fct_transaction r on r.reversal_of = t.txn_id "
-                           "where r.biz_date > t.biz_date").fetchone()[0]  # fmt: skip
-        copies = con.execute("select count(*) from full_run.core.transaction_duplicates "
-                             "where biz_date > kept_biz_date").fetchone()[0]  # fmt: skip
+        late = con.execute(
+            "select count(*) from full_run.core.fct_transaction t join "
+            "full_run.core.fct_transaction r on r.reversal_of = t.txn_id "
+            "where r.biz_date > t.biz_date"
+        ).fetchone()[0]
+        copies = con.execute(
+            "select count(*) from full_run.core.exc_transaction_duplicates "
+            "where biz_date > kept_biz_date"
+        ).fetchone()[0]
         assert late > 0 and copies > 0
     print(json.dumps(compared))

@@ -25,11 +25,25 @@ def test_every_dbt_unit_test_passes(full_build, tmp_path):
     target = tmp_path / "target"
     (data / "warehouse" / "tmp").mkdir(parents=True, exist_ok=True)
     out = subprocess.run(
-        [DBT_EXECUTABLE, "test", "--select", "test_type:unit", "--project-dir", str(DBT_DIR),
-         "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
-         "--log-path", str(tmp_path / "logs")],
-        cwd=DBT_DIR, env={**os.environ, "CRMWH_DATA": str(data)}, capture_output=True,
-        text=True)  # fmt: skip
+        [
+            DBT_EXECUTABLE,
+            "test",
+            "--select",
+            "test_type:unit",
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=DBT_DIR,
+        env={**os.environ, "CRMWH_DATA": str(data)},
+        capture_output=True,
+        text=True,
+    )
     expected = set(json.loads(MANIFEST.read_text())["unit_tests"])
     assert len(expected) >= 54
     results = json.loads((target / "run_results.json").read_text())["results"]

@@ -41,12 +41,17 @@ def test_every_system_and_raw_table_has_an_asset(loaded):
     for sys, name in ENTITIES:
         assert f"raw/{sys.lower()}/{name.lower()}" in keys
         assert graph.get(dg.AssetKey(["raw", sys.lower(), name.lower()])).group_name == "raw_zone"
-    assert {"warehouse/audit_batch", "warehouse/audit_file", "warehouse/quarantine_rows",
-            "warehouse/duplicate_keys"} <= keys  # fmt: skip
+    assert {
+        "warehouse/audit_batch",
+        "warehouse/audit_file",
+        "warehouse/quarantine_rows",
+        "warehouse/duplicate_keys",
+    } <= keys
     assert {"published/warehouse", "published/exports", "published/lineage"} <= keys
     # the raw zone's quality suites: one blocking check per extract table, on its system
-    suites = {(c.asset_key.path[-1], c.name) for c in graph.asset_check_keys
-              if c.asset_key.path[0] == "raw"}  # fmt: skip
+    suites = {
+        (c.asset_key.path[-1], c.name) for c in graph.asset_check_keys if c.asset_key.path[0] == "raw"
+    }
     assert {(s.lower(), f"{n.lower()}_suite") for s, n in ENTITIES} <= suites
 
 
@@ -56,18 +61,28 @@ def test_every_dbt_model_and_seed_is_an_asset_of_its_layer(loaded):
     by_name = {k.path[-1]: k for k in graph.get_all_asset_keys()}
     for n in nodes:
         key = by_name[n["name"]]
-        if n["resource_type"] == "model":
-            assert key.path == [n["fqn"][1], n["name"]]
-            assert graph.get(key).group_name == n["fqn"][1]
+        if n["resource_type"] == "model":  # the layer is the schema, not the folder
+            assert key.path == [n["config"]["schema"], n["name"]]
+            assert graph.get(key).group_name == n["config"]["schema"]
         else:
             assert graph.get(key).group_name == "seeds"
-    marts = sorted(n["name"] for n in nodes if n["resource_type"] == "model" and n["fqn"][1] == "marts")
+    marts = sorted(
+        n["name"] for n in nodes if n["resource_type"] == "model" and n["config"]["schema"] == "marts"
+    )
     assert len(marts) >= 10
     assert sorted(k.path[-1] for k in mart_keys) == marts
     assert all(k.path == ["marts", k.path[-1]] and k in by_name.values() for k in mart_keys)
     groups = Counter(graph.get(k).group_name for k in graph.get_all_asset_keys())
-    assert {"landing", "raw_zone", "seeds", "staging", "intermediate", "core", "marts",
-            "publish"} <= set(groups)  # fmt: skip
+    assert {
+        "landing",
+        "raw_zone",
+        "seeds",
+        "staging",
+        "intermediate",
+        "core",
+        "marts",
+        "publish",
+    } <= set(groups)
 
 
 def test_dbt_tests_are_asset_checks(loaded):
@@ -78,13 +93,17 @@ def test_dbt_tests_are_asset_checks(loaded):
     assert len(tests) > 500
     attached = [t for t in tests if t.get("attached_node")]
     assert len(attached) > 0.9 * len(tests)
-    unmapped = [t["name"] for t in attached
-                if dg.AssetCheckKey(by_name[manifest["nodes"][t["attached_node"]]["name"]],
-                                    t["name"]) not in checks]  # fmt: skip
+    unmapped = [
+        t["name"]
+        for t in attached
+        if dg.AssetCheckKey(by_name[manifest["nodes"][t["attached_node"]]["name"]], t["name"])
+        not in checks
+    ]
     # known gap (dagster-dbt today): the relationships to the seed `products` are run by
     # dbt (--indirect-selection buildable) but not reported as asset checks
-    assert all(n.startswith("relationships_") and n.endswith("__ref_products_")
-               for n in unmapped), unmapped  # fmt: skip
+    assert all(n.startswith("relationships_") and n.endswith("__ref_products_") for n in unmapped), (
+        unmapped
+    )
     assert len(unmapped) <= 5, unmapped
     # unit tests are not checks: they run in the test suite (test_dbt_unit.py)
     names = {c.name for c in checks}

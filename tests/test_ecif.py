@@ -40,17 +40,30 @@ def _sample_codes(n: int = 1500, seed: int = 3) -> pl.DataFrame:
     for _ in range(n):
         body = "".join(rng.choice(list(DIGITS), 17))
         id18 = body + idcodes.id_check_digit(body)
-        rows += [("id", id18), ("id", _typo(id18, rng, DIGITS)), ("id", id18.lower()),
-                 ("id", id18[:17]), ("id", id18 + "1"), ("id", id18[:9] + "A" + id18[10:])]  # fmt: skip
+        rows += [
+            ("id", id18),
+            ("id", _typo(id18, rng, DIGITS)),
+            ("id", id18.lower()),
+            ("id", id18[:17]),
+            ("id", id18 + "1"),
+            ("id", id18[:9] + "A" + id18[10:]),
+        ]
         rows.append(("id15", "".join(rng.choice(list(DIGITS), 15))))
         org8 = "".join(rng.choice(list(DIGITS + "ABCDEFGHJKLMNPQRTUWXY"), 8))
         org = org8 + idcodes.org_code_check(org8)
-        rows += [("org", org), ("org", f"{org[:8]}-{org[8]}"), ("org", _typo(org, rng, DIGITS + "X")),
-                 ("org", org[:8])]  # fmt: skip
+        rows += [
+            ("org", org),
+            ("org", f"{org[:8]}-{org[8]}"),
+            ("org", _typo(org, rng, DIGITS + "X")),
+            ("org", org[:8]),
+        ]
         region = "".join(rng.choice(list(DIGITS), 6))
         uscc = idcodes.make_uscc(region, org8, registry=str(rng.integers(1, 10)))
-        rows += [("uscc", uscc), ("uscc", _typo(uscc, rng, idcodes.USCC_ALPHABET)),
-                 ("uscc", uscc[:17] + "I")]  # fmt: skip
+        rows += [
+            ("uscc", uscc),
+            ("uscc", _typo(uscc, rng, idcodes.USCC_ALPHABET)),
+            ("uscc", uscc[:17] + "I"),
+        ]
         # a USCC whose own check fits but whose organisation code inside does not
         broken_org = uscc[:16] + _typo(uscc[16], rng, DIGITS)
         rows.append(("uscc", broken_org + idcodes.uscc_check(broken_org)))
@@ -74,8 +87,18 @@ def _compile(sql: str, data: Path) -> str:
 
     os.environ["CRMWH_DATA"] = str(data)
     (data / "warehouse").mkdir(parents=True, exist_ok=True)
-    res = dbtRunner().invoke(["compile", "--quiet", "--inline", sql, "--project-dir", str(DBT_DIR),
-                              "--profiles-dir", str(DBT_DIR)])  # fmt: skip
+    res = dbtRunner().invoke(
+        [
+            "compile",
+            "--quiet",
+            "--inline",
+            sql,
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+        ]
+    )
     assert res.success, res.exception
     return res.result.results[0].node.compiled_code
 
@@ -143,21 +166,29 @@ def ecif_run(request, warehouses):
     scenario = warehouses(request.param, "core")
     landing, data, built = scenario.landing, scenario.data, scenario.built
     # warnings allowed (an account whose customer's batch was rejected has no party yet)
-    failed = [e.check_name for e in built.get_asset_check_evaluations()
-              if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]  # fmt: skip
+    failed = [
+        e.check_name
+        for e in built.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
     assert failed == []
     con = duckdb.connect(str(data / "warehouse" / "work.duckdb"), read_only=True)
     truth = landing / "_truth"
-    con.execute("create temp table manifest as select * from "
-                f"read_json('{truth / 'manifest.json'}')")  # fmt: skip
-    con.execute(f"create temp table truth as select * from read_csv('{truth / 'customers.csv'}', "
-                "all_varchar = true, header = true)")  # fmt: skip
-    con.execute(f"create temp table faults as select * from read_csv('{truth / 'faults.csv'}', "
-                "all_varchar = true, header = true)")  # fmt: skip
+    con.execute(f"create temp table manifest as select * from read_json('{truth / 'manifest.json'}')")
+    con.execute(
+        f"create temp table truth as select * from read_csv('{truth / 'customers.csv'}', "
+        "all_varchar = true, header = true)"
+    )
+    con.execute(
+        f"create temp table faults as select * from read_csv('{truth / 'faults.csv'}', "
+        "all_varchar = true, header = true)"
+    )
     # the truth restricted to the records the warehouse holds
-    con.execute("create temp table matched as select t.*, x.party_id, x.match_rule, "
-                "x.id_quality, x.name_normalised "
-                "from truth t join core.customer_xref x using (sys, cust_no)")  # fmt: skip
+    con.execute(
+        "create temp table matched as select t.*, x.party_id, x.match_rule, "
+        "x.id_quality, x.name_normalised "
+        "from truth t join core.bridge_customer_xref x using (sys, cust_no)"
+    )
     yield con
     con.close()
 
@@ -174,25 +205,34 @@ def test_every_missing_record_is_explained(ecif_run):
     con = ecif_run
     days = con.execute("select days from manifest").fetchone()[0]
     # a record is first delivered on its onboarding day (or in the first FULL file)
-    missing = _rows(con, f"""
+    missing = _rows(
+        con,
+        f"""
         select t.sys, t.cust_no, t.onboard_day::int as day,
                '{START:%Y-%m-%d}'::date + greatest(t.onboard_day::int, 0) as first_date
-        from truth t anti join core.customer_xref x using (sys, cust_no)""")  # fmt: skip
+        from truth t anti join core.bridge_customer_xref x using (sys, cust_no)""",
+    )
     never_delivered = [m for m in missing if m[2] >= days]  # onboarding after the window
     rest = [m for m in missing if m[2] < days]
-    rejected = set(_rows(con, "select sys, biz_date from audit_batch "
-                              "where status <> 'loaded' and not is_current"))  # fmt: skip
-    quarantined = {r[0] for r in _rows(con, "select raw_text from quarantine_rows "
-                                            "where entity = 'CUST'")}  # fmt: skip
-    unexplained = [m for m in rest if (m[0], m[3]) not in rejected
-                   and not any(m[1] in q for q in quarantined if q)]  # fmt: skip
+    rejected = set(
+        _rows(con, "select sys, biz_date from audit_batch where status <> 'loaded' and not is_current")
+    )
+    quarantined = {
+        r[0] for r in _rows(con, "select raw_text from quarantine_rows where entity = 'CUST'")
+    }
+    unexplained = [
+        m for m in rest if (m[0], m[3]) not in rejected and not any(m[1] in q for q in quarantined if q)
+    ]
     assert unexplained == []
     total = _count(con, "select * from truth")
     assert len(rest) <= 0.01 * total, rest
     # nothing in the warehouse the generator did not make
-    assert _count(con, "select * from core.customer_xref x anti join truth t using (sys, cust_no)") == 0
+    assert (
+        _count(con, "select * from core.bridge_customer_xref x anti join truth t using (sys, cust_no)")
+        == 0
+    )
     print(
-        f"\ntruth {total}, in customer_xref {total - len(missing)}, not yet onboarded "
+        f"\ntruth {total}, in bridge_customer_xref {total - len(missing)}, not yet onboarded "
         f"{len(never_delivered)}, lost to rejected batches or quarantine {len(rest)}"
     )
 
@@ -203,12 +243,18 @@ def test_precision_and_recall(ecif_run):
     impure = _count(con, "select party_id from matched group by 1 having count(distinct party_ref) > 1")
     assert impure == 0
     # recall: every two records of one real party with valid numbers share a party_id
-    split = _count(con, "select party_ref from matched where id_quality = 'valid' group by 1 "
-                        "having count(distinct party_id) > 1")  # fmt: skip
+    split = _count(
+        con,
+        "select party_ref from matched where id_quality = 'valid' group by 1 "
+        "having count(distinct party_id) > 1",
+    )
     assert split == 0
-    pairs = _count(con, "select * from matched a join matched b on a.party_ref = b.party_ref "
-                        "and a.cust_no < b.cust_no where a.id_quality = 'valid' "
-                        "and b.id_quality = 'valid'")  # fmt: skip
+    pairs = _count(
+        con,
+        "select * from matched a join matched b on a.party_ref = b.party_ref "
+        "and a.cust_no < b.cust_no where a.id_quality = 'valid' "
+        "and b.id_quality = 'valid'",
+    )
     parties = _count(con, "select distinct party_id from matched")
     print(f"\nprecision 100% over {parties} parties, recall 100% over {pairs} matchable pairs")
     assert pairs > 1000
@@ -217,29 +263,46 @@ def test_precision_and_recall(ecif_run):
 def test_unmatched_records_are_exactly_the_invalid_numbers(ecif_run):
     con = ecif_run
     invalid = set(_rows(con, "select sys, cust_no from matched where id_quality = 'invalid'"))
-    broken = set(_rows(con, "select f.sys, f.key from faults f join matched m "
-                            "on m.sys = f.sys and m.cust_no = f.key "
-                            "where f.kind = 'invalid_check_digit'"))  # fmt: skip
+    broken = set(
+        _rows(
+            con,
+            "select f.sys, f.key from faults f join matched m "
+            "on m.sys = f.sys and m.cust_no = f.key "
+            "where f.kind = 'invalid_check_digit'",
+        )
+    )
     assert invalid == broken and invalid
     # a record is unmatched when its real party has a record in another party_id
-    unmatched = set(_rows(con, """
+    unmatched = set(
+        _rows(
+            con,
+            """
         select a.sys, a.cust_no from matched a join matched b
           on a.party_ref = b.party_ref and a.party_id <> b.party_id
         where a.id_quality = 'invalid'
         union
         select a.sys, a.cust_no from matched a join matched b
           on a.party_ref = b.party_ref and a.party_id <> b.party_id
-        where a.id_quality = 'valid' and b.id_quality = 'valid'"""))  # fmt: skip
+        where a.id_quality = 'valid' and b.id_quality = 'valid'""",
+        )
+    )
     assert unmatched <= invalid
     # every invalid record is a party of its own, with id_quality invalid, and under review
-    alone = _count(con, "select party_id from core.customer_xref where id_quality = 'invalid' "
-                        "group by 1 having count(*) > 1")  # fmt: skip
+    alone = _count(
+        con,
+        "select party_id from core.bridge_customer_xref where id_quality = 'invalid' "
+        "group by 1 having count(*) > 1",
+    )
     assert alone == 0
-    queued = set(_rows(con, "select sys, cust_no from core.customer_review_queue "
-                            "where reason = 'invalid_id'"))  # fmt: skip
+    queued = set(
+        _rows(con, "select sys, cust_no from core.exc_customer_review_queue where reason = 'invalid_id'")
+    )
     assert queued == invalid
-    dims = _rows(con, "select distinct d.id_quality from core.dim_customer d join matched m "
-                      "using (party_id) where m.id_quality = 'invalid'")  # fmt: skip
+    dims = _rows(
+        con,
+        "select distinct d.id_quality from core.dim_customer d join matched m "
+        "using (party_id) where m.id_quality = 'invalid'",
+    )
     assert dims == [("invalid",)]
     print(f"\ninvalid numbers {len(invalid)}, of them unmatched from other records {len(unmatched)}")
 
@@ -249,20 +312,26 @@ def test_dirty_identities_are_merged(ecif_run):
 
     def merged(kind: str, rule: str | None = None) -> tuple[int, int]:
         """(records of this fault with other records of their party, of them merged)."""
-        rows = _rows(con, f"""
+        rows = _rows(
+            con,
+            f"""
             select m.match_rule, bool_and(o.party_id = m.party_id) as all_merged
             from faults f
             join matched m on m.sys = f.sys and m.cust_no = f.key
             join matched o on o.party_ref = m.party_ref and o.cust_no <> m.cust_no
                 and o.id_quality = 'valid'
             where f.kind = '{kind}' and m.id_quality = 'valid'
-            group by m.sys, m.cust_no, m.match_rule""")  # fmt: skip
+            group by m.sys, m.cust_no, m.match_rule""",
+        )
         if rule:
             assert {r[0] for r in rows} == {rule}
         return len(rows), sum(r[1] for r in rows)
 
-    for kind, rule in [("old_15_digit_id", "P01_from15"), ("corp_org_code_only", "C_orgcode"),
-                       ("name_variant", None)]:  # fmt: skip
+    for kind, rule in [
+        ("old_15_digit_id", "P01_from15"),
+        ("corp_org_code_only", "C_orgcode"),
+        ("name_variant", None),
+    ]:
         n, ok = merged(kind, rule)
         assert n == ok, kind
         print(f"\n{kind}: {n} records with other records of their party, all merged")
@@ -274,14 +343,20 @@ def test_name_variants_normalise_to_one_name(ecif_run):
     (normalise_name), and a name conflict is two *normalised* names that differ for one
     party: so name variants are not conflicts."""
     con = ecif_run
-    variants = _rows(con, """
+    variants = _rows(
+        con,
+        """
         select m.sys, m.cust_no, count(distinct o.name_normalised) as names
         from faults f join matched m on m.sys = f.sys and m.cust_no = f.key
         join matched o on o.party_id = m.party_id
-        where f.kind = 'name_variant' group by 1, 2""")  # fmt: skip
+        where f.kind = 'name_variant' group by 1, 2""",
+    )
     assert variants and all(n == 1 for _, _, n in variants)
-    listed = set(_rows(con, "select sys, cust_no from core.customer_review_queue "
-                            "where reason = 'name_conflict'"))  # fmt: skip
+    listed = set(
+        _rows(
+            con, "select sys, cust_no from core.exc_customer_review_queue where reason = 'name_conflict'"
+        )
+    )
     assert not {(s, c) for s, c, _ in variants} & listed
     # the generator gives one real party one name: no conflict is left to review
     assert listed == set()
@@ -291,24 +366,46 @@ def test_party_id_is_the_hash_of_the_key_and_dim_matches_history(ecif_run):
     con = ecif_run
     keys = _rows(con, "select party_id, match_key from core.dim_customer")
     assert keys and all(p == "PT" + hashlib.md5(k.encode()).hexdigest()[:20] for p, k in keys)
-    assert _count(con, "select * from core.customer_xref x anti join core.dim_customer d "
-                       "using (party_id)") == 0  # fmt: skip
+    assert (
+        _count(
+            con,
+            "select * from core.bridge_customer_xref x anti join core.dim_customer d using (party_id)",
+        )
+        == 0
+    )
     # the open history row holds dim_customer's golden attributes
-    differ = _count(con, """
+    differ = _count(
+        con,
+        """
         select * from core.dim_customer d join core.dim_customer_history h
           on h.party_id = d.party_id and h.valid_to = date '9999-12-31'
         where h.cust_name is distinct from d.cust_name or h.mobile is distinct from d.mobile
            or h.org_code is distinct from d.org_code or h.golden_sys is distinct from d.golden_sys
-           or h.cust_status is distinct from d.cust_status""")  # fmt: skip
+           or h.cust_status is distinct from d.cust_status""",
+    )
     assert differ == 0
-    assert _count(con, "select party_id from core.dim_customer_history "
-                       "where valid_to = date '9999-12-31' "
-                       "group by 1 having count(*) > 1") == 0  # fmt: skip
-    assert _count(con, "select * from core.dim_customer d anti join core.dim_customer_history h "
-                       "using (party_id)") == 0  # fmt: skip
+    assert (
+        _count(
+            con,
+            "select party_id from core.dim_customer_history "
+            "where valid_to = date '9999-12-31' "
+            "group by 1 having count(*) > 1",
+        )
+        == 0
+    )
+    assert (
+        _count(
+            con,
+            "select * from core.dim_customer d anti join core.dim_customer_history h using (party_id)",
+        )
+        == 0
+    )
     # stretches follow each other without gap or overlap
-    gaps = _count(con, """
+    gaps = _count(
+        con,
+        """
         select * from (select valid_to, lead(valid_from) over (partition by party_id
                        order by valid_from) as next_from from core.dim_customer_history)
-        where next_from is not null and next_from <> valid_to""")  # fmt: skip
+        where next_from is not null and next_from <> valid_to""",
+    )
     assert gaps == 0

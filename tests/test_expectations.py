@@ -23,6 +23,8 @@ from expectations.validate import Outcome, summarise, validate, validate_batch
 from ingest.cast import RAW_TYPES as TYPES  # the raw zone's column types
 
 D = dt.date(2026, 7, 1)
+
+
 def frame(entity: Entity, rows: list[dict]) -> pl.DataFrame:
     """A typed raw frame: the entity's columns (absent values null) and `_line`."""
     series = [pl.Series(c, [r.get(c) for r in rows], dtype=TYPES[t]) for c, t in entity.columns]

@@ -23,11 +23,20 @@ from marts.publish import publish
 
 KEY = b"k" * 32
 # org -> the orgs of its subtree, for the fixture's tree
-PATHS = {"10000": "10000", "20000": "10000/20000", "20001": "10000/20001",
-         "50000": "10000/20000/50000", "50001": "10000/20000/50001"}
-SUBTREE = {"10000": {"10000", "20000", "20001", "50000", "50001"},
-           "20000": {"20000", "50000", "50001"}, "20001": {"20001"},
-           "50000": {"50000"}, "50001": {"50001"}}
+PATHS = {
+    "10000": "10000",
+    "20000": "10000/20000",
+    "20001": "10000/20001",
+    "50000": "10000/20000/50000",
+    "50001": "10000/20000/50001",
+}
+SUBTREE = {
+    "10000": {"10000", "20000", "20001", "50000", "50001"},
+    "20000": {"20000", "50000", "50001"},
+    "20001": {"20001"},
+    "50000": {"50000"},
+    "50001": {"50001"},
+}
 
 
 @pytest.fixture
@@ -54,13 +63,15 @@ def test_each_org_folder_holds_exactly_its_subtree(env):
     assert "orgs/10000/mart_vip_tier/period=202608/data.parquet" in layout  # no/unknown org
     con = duckdb.connect()
     con.execute(f"attach '{published}' as p (read_only)")
-    pub = con.execute("select party_id, period, home_org_id from p.marts.mart_vip_tier "
-                      "order by all").fetchall()
+    pub = con.execute(
+        "select party_id, period, home_org_id from p.marts.mart_vip_tier order by all"
+    ).fetchall()
     # The whole mart read back with a plain duckdb glob and hive partitions.
     whole = con.execute(
         f"select party_id, period::varchar, home_org_id from read_parquet("
         f"'{exports}/orgs/**/mart_vip_tier/*/*.parquet', hive_partitioning=true) "
-        "order by all").fetchall()
+        "order by all"
+    ).fetchall()
     assert whole == pub
     for org, orgs in SUBTREE.items():
         folder = exports / "orgs" / PATHS[org]
@@ -72,25 +83,38 @@ def test_each_org_folder_holds_exactly_its_subtree(env):
         assert sub == expected, org
         # pyarrow, through the helper and with plain hive discovery on the files.
         table = mart_dataset(exports, "mart_vip_tier", org).to_table()
-        assert sorted(zip(table["party_id"].to_pylist(), table["period"].to_pylist(),
-                          table["home_org_id"].to_pylist(), strict=True),
-                      key=lambda r: tuple(map(str, r))) == \
-            sorted(expected, key=lambda r: tuple(map(str, r)))
+        assert sorted(
+            zip(
+                table["party_id"].to_pylist(),
+                table["period"].to_pylist(),
+                table["home_org_id"].to_pylist(),
+                strict=True,
+            ),
+            key=lambda r: tuple(map(str, r)),
+        ) == sorted(expected, key=lambda r: tuple(map(str, r)))
         assert table.schema.field("period").type == pa.string()
         assert rows_of(mart_files(exports, "mart_vip_tier", org)).num_rows == len(expected)
     # Hive partition values are the rows' own values.
     alerts = mart_dataset(exports, "mart_alerts").to_table()
     assert alerts.schema.field("as_of_date").type == pa.date32()
     assert sorted(map(str, alerts["as_of_date"].to_pylist())) == [
-        "2026-07-01", "2026-07-02", "2026-07-02"]
+        "2026-07-01",
+        "2026-07-02",
+        "2026-07-02",
+    ]
     for f in mart_files(exports, "mart_vip_tier"):
         period = f.parent.name.removeprefix("period=")
         assert "period" not in pq.read_schema(f).names  # lives in the path only
-        assert con.execute(f"select count(*) from p.marts.mart_vip_tier where period = '{period}'"
-                           ).fetchone()[0] > 0
+        assert (
+            con.execute(
+                f"select count(*) from p.marts.mart_vip_tier where period = '{period}'"
+            ).fetchone()[0]
+            > 0
+        )
     # Money keeps its decimal type.
-    assert rows_of(mart_files(exports, "mart_vip_tier")).schema.field("adb_aum").type == \
-        pa.decimal128(38, 10)
+    assert rows_of(mart_files(exports, "mart_vip_tier")).schema.field("adb_aum").type == pa.decimal128(
+        38, 10
+    )
 
 
 def test_keyed_hashes_manifest_and_no_clear_identity(env):
@@ -121,10 +145,13 @@ def test_keyed_hashes_manifest_and_no_clear_identity(env):
     assert sum(f["rows"] for f in manifest["files"] if f["mart"] == "mart_vip_tier") == 7
 
 
-@pytest.mark.parametrize("planted, column", [
-    ("mart_alerts set detail = 'customer 11010519900101002X moved'", "mart_alerts.detail"),
-    ("mart_vip_tier set tier = 'call 138-1234-5678'", "mart_vip_tier.tier"),
-])
+@pytest.mark.parametrize(
+    "planted, column",
+    [
+        ("mart_alerts set detail = 'customer 11010519900101002X moved'", "mart_alerts.detail"),
+        ("mart_vip_tier set tier = 'call 138-1234-5678'", "mart_vip_tier.tier"),
+    ],
+)
 def test_planted_clear_identity_aborts_and_keeps_previous_export(env, planted, column):
     work, published, exports = env
     first = export_marts(published, work, exports, KEY, "run-0001-aaaa")
@@ -135,8 +162,7 @@ def test_planted_clear_identity_aborts_and_keeps_previous_export(env, planted, c
     with pytest.raises(ValueError, match=rf"{column} holds \d+ clear identity"):
         export_marts(published, work, exports, KEY, "run-0002-bbbb")
     assert exports.resolve() == first.version.resolve()
-    assert [p.name for p in (exports.parent / "exports_versions").iterdir()] == \
-        [first.version.name]
+    assert [p.name for p in (exports.parent / "exports_versions").iterdir()] == [first.version.name]
 
 
 def test_symlink_swap_keeps_three_versions_and_old_readers(env):
@@ -173,16 +199,33 @@ def test_export_key_and_hashes(tmp_path, monkeypatch):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert hmac_hex(key, ["a", None, "a"]) == [
-        hmac.new(key, b"a", "sha256").hexdigest(), None, hmac.new(key, b"a", "sha256").hexdigest()]
+        hmac.new(key, b"a", "sha256").hexdigest(),
+        None,
+        hmac.new(key, b"a", "sha256").hexdigest(),
+    ]
     long_key = b"x" * 100  # longer than a SHA-256 block
     assert hmac_hex(long_key, ["身份证"]) == [
-        hmac.new(long_key, "身份证".encode(), "sha256").hexdigest()]
+        hmac.new(long_key, "身份证".encode(), "sha256").hexdigest()
+    ]
 
 
 def test_find_clear_identity():
-    texts = ["证件 11010519900101002X", "old 110105900101123", "手机13812345678",
-             "+86 138 1234 5678", "110105********002X", "138****5678",
-             "PT04baea9c8285d5a6c74f", "a" + "1" * 64, "SAV:6217000000169275", None,
-             "1234567890123456789"]
+    texts = [
+        "证件 11010519900101002X",
+        "old 110105900101123",
+        "手机13812345678",
+        "+86 138 1234 5678",
+        "110105********002X",
+        "138****5678",
+        "PT04baea9c8285d5a6c74f",
+        "a" + "1" * 64,
+        "SAV:6217000000169275",
+        None,
+        "1234567890123456789",
+    ]
     assert find_clear_identity(texts) == [
-        "11010519900101002X", "110105900101123", "13812345678", "+86 138 1234 5678"]
+        "11010519900101002X",
+        "110105900101123",
+        "13812345678",
+        "+86 138 1234 5678",
+    ]

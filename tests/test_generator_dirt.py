@@ -47,16 +47,26 @@ def test_row_dirt_at_default_rates(dirty_landing):
     for kind in ("duplicate_txn", "broken_line"):
         expected = rates[kind] * txns
         assert expected / 2.5 <= seen[kind] <= expected * 2.5, (kind, seen[kind], expected)
-    for kind in ("old_15_digit_id", "name_variant", "invalid_check_digit",
-                 "share_over_100", "wrong_field_count", "bad_bytes", "late_reversal"):
+    for kind in (
+        "old_15_digit_id",
+        "name_variant",
+        "invalid_check_digit",
+        "share_over_100",
+        "wrong_field_count",
+        "bad_bytes",
+        "late_reversal",
+    ):
         assert seen[kind] > 0, kind
 
 
 def test_faults_are_where_the_truth_says(heavy_landing):
     by_file: dict[str, list[dict]] = {}
     # a truncated file, or version 1 of a restated batch, holds only part of its rows
-    partial = {(f["sys"], f["biz_date"]) for f in _faults(heavy_landing)
-               if f["kind"] == "ok_mismatch" or f["detail"].endswith("written version 1")}
+    partial = {
+        (f["sys"], f["biz_date"])
+        for f in _faults(heavy_landing)
+        if f["kind"] == "ok_mismatch" or f["detail"].endswith("written version 1")
+    }
     for f in _faults(heavy_landing):
         if (f["sys"], f["biz_date"]) in partial and f["kind"] != "ok_mismatch":
             continue
@@ -123,8 +133,11 @@ def test_late_batches_have_no_ok_until_they_arrive(tmp_path):
 def test_restated_batches_say_version_2(heavy_landing):
     for f in _faults(heavy_landing):
         if f["kind"] == "restatement":
-            header, _ = read_ok(heavy_landing / f"{f['sys']}_{f['biz_date']}.OK") if (
-                heavy_landing / f"{f['sys']}_{f['biz_date']}.OK").exists() else (None, None)
+            header, _ = (
+                read_ok(heavy_landing / f"{f['sys']}_{f['biz_date']}.OK")
+                if (heavy_landing / f"{f['sys']}_{f['biz_date']}.OK").exists()
+                else (None, None)
+            )
             if header:
                 assert header[3] == f["detail"].split("written version ")[1]
 
@@ -144,8 +157,11 @@ def test_truth_covers_every_customer_record(dirty_landing):
     # records of one true party share one valid key unless a fault says otherwise
     parties = Counter(t["party_ref"] for t in truth.values())
     assert max(parties.values()) >= 3
-    bad = [t for t in truth.values() if t["id_type"] == "01" and len(t["id_no"]) == 18
-           and not idcodes.is_valid_id18(t["id_no"])]  # fmt: skip
+    bad = [
+        t
+        for t in truth.values()
+        if t["id_type"] == "01" and len(t["id_no"]) == 18 and not idcodes.is_valid_id18(t["id_no"])
+    ]
     invalid = {f["key"] for f in _faults(dirty_landing) if f["kind"] == "invalid_check_digit"}
     assert {t["cust_no"] for t in bad} <= invalid
 
@@ -166,9 +182,17 @@ def test_the_bank_looks_real(dirty_landing):
         for rec in records(dirty_landing / f"{sys}_ACCT_20260701.dat"):
             loans["npl" if rec[cls] in "345" else "ok"] += 1
     tiers = Counter(
-        "private" if v >= 6e6 else "diamond" if v >= 3e6 else "platinum" if v >= 5e5
-        else "gold" if v >= 1e5 else "mass" for v in aum.values()
-    )  # fmt: skip
+        "private"
+        if v >= 6e6
+        else "diamond"
+        if v >= 3e6
+        else "platinum"
+        if v >= 5e5
+        else "gold"
+        if v >= 1e5
+        else "mass"
+        for v in aum.values()
+    )
     assert all(tiers[t] > 0 for t in ("mass", "gold", "platinum", "diamond", "private")), tiers
     top = sorted(aum.values(), reverse=True)
     assert sum(top[: len(top) // 20]) > Decimal("0.4") * sum(top)  # top 5% hold most of the assets

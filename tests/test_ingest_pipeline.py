@@ -30,8 +30,11 @@ def _query(data: Path, sql: str, params=None) -> pl.DataFrame:
 
 
 def _status(data: Path) -> dict[tuple[str, str], str]:
-    rows = _query(data, "select sys, strftime(biz_date, '%Y%m%d') d, status from audit_batch "
-                        "where is_current or status in ('rejected', 'waiting', 'missing')")  # fmt: skip
+    rows = _query(
+        data,
+        "select sys, strftime(biz_date, '%Y%m%d') d, status from audit_batch "
+        "where is_current or status in ('rejected', 'waiting', 'missing')",
+    )
     return {(r["sys"], r["d"]): r["status"] for r in rows.iter_rows(named=True)}
 
 
@@ -53,14 +56,22 @@ def test_every_file_reconciles(dirty_run):
     landing, data, _ = dirty_run
     files = _query(data, "select * from audit_file")
     assert files.height > 0
-    assert files.filter(pl.col("rows_in") != pl.col("rows_loaded") + pl.col("rows_quarantined")
-                        + pl.col("rows_rejected")).height == 0  # fmt: skip
+    assert (
+        files.filter(
+            pl.col("rows_in")
+            != pl.col("rows_loaded") + pl.col("rows_quarantined") + pl.col("rows_rejected")
+        ).height
+        == 0
+    )
     loaded = files.filter(pl.col("problem").is_null())
     assert (loaded["rows_in"] == loaded["records_expected"]).all()
     # the raw zone holds exactly the loaded rows of every current batch
-    cur = _query(data, "select f.sys, f.entity, strftime(f.biz_date, '%Y%m%d') d, b.version, "
-                       "f.rows_loaded from audit_file f join audit_batch b using (ok_md5, sys) "
-                       "where b.is_current")  # fmt: skip
+    cur = _query(
+        data,
+        "select f.sys, f.entity, strftime(f.biz_date, '%Y%m%d') d, b.version, "
+        "f.rows_loaded from audit_file f join audit_batch b using (ok_md5, sys) "
+        "where b.is_current",
+    )
     for r in cur.iter_rows(named=True):
         path = raw_zone.part_path(data / "raw", r["sys"], r["entity"], r["d"], r["version"])
         assert pl.scan_parquet(path).select(pl.len()).collect().item() == r["rows_loaded"]
@@ -69,25 +80,38 @@ def test_every_file_reconciles(dirty_run):
 def test_row_faults_are_quarantined_with_their_reason_and_line(dirty_run):
     landing, data, _ = dirty_run
     status = _status(data)
-    v1_only = {(f["sys"], f["biz_date"]) for f in _faults(landing, "restatement")
-               if f["detail"].endswith("version 1")}  # fmt: skip
-    expected = {(f["file"], int(f["line"]), f["kind"])
-                for f in _faults(landing, "broken_line", "wrong_field_count", "bad_bytes")
-                if status.get((f["sys"], f["biz_date"])) == "loaded"
-                and (f["sys"], f["biz_date"]) not in v1_only}  # fmt: skip
-    got = _query(data, "select q.file, q.line, q.reason from quarantine_rows q "
-                       "join audit_batch b using (sys, ok_md5) where b.is_current")  # fmt: skip
+    v1_only = {
+        (f["sys"], f["biz_date"])
+        for f in _faults(landing, "restatement")
+        if f["detail"].endswith("version 1")
+    }
+    expected = {
+        (f["file"], int(f["line"]), f["kind"])
+        for f in _faults(landing, "broken_line", "wrong_field_count", "bad_bytes")
+        if status.get((f["sys"], f["biz_date"])) == "loaded" and (f["sys"], f["biz_date"]) not in v1_only
+    }
+    got = _query(
+        data,
+        "select q.file, q.line, q.reason from quarantine_rows q "
+        "join audit_batch b using (sys, ok_md5) where b.is_current",
+    )
     assert len(expected) > 20
     assert {tuple(r) for r in got.iter_rows()} == expected
 
 
 def test_truncated_batches_are_rejected_whole(dirty_run):
     landing, data, _ = dirty_run
-    truncated = [f for f in _faults(landing, "ok_mismatch")
-                 if (landing / f"{f['sys']}_{f['biz_date']}.OK").exists()]  # fmt: skip
+    truncated = [
+        f
+        for f in _faults(landing, "ok_mismatch")
+        if (landing / f"{f['sys']}_{f['biz_date']}.OK").exists()
+    ]
     assert truncated, "the fixture should hold at least one truncated transfer"
-    batches = _query(data, "select sys, strftime(biz_date, '%Y%m%d') d, status, reason, "
-                           "rows_loaded from audit_batch where status = 'rejected'")  # fmt: skip
+    batches = _query(
+        data,
+        "select sys, strftime(biz_date, '%Y%m%d') d, status, reason, "
+        "rows_loaded from audit_batch where status = 'rejected'",
+    )
     rejected = {(r["sys"], r["d"]): r for r in batches.iter_rows(named=True)}
     for f in truncated:
         r = rejected[(f["sys"], f["biz_date"])]
@@ -104,8 +128,10 @@ def test_late_batches_wait_visibly(dirty_run):
     late = [f for f in _faults(landing, "late_batch") if "not yet written" in f["detail"]]
     for f in late:
         assert status[(f["sys"], f["biz_date"])] == "waiting"
-    waiting = _query(data, "select sys, strftime(biz_date, '%Y%m%d') d, reason from audit_batch "
-                           "where status = 'waiting'")  # fmt: skip
+    waiting = _query(
+        data,
+        "select sys, strftime(biz_date, '%Y%m%d') d, reason from audit_batch where status = 'waiting'",
+    )
     assert {(r[0], r[1]) for r in waiting.iter_rows()} == {(f["sys"], f["biz_date"]) for f in late}
 
 
@@ -116,7 +142,8 @@ def test_duplicate_transactions_are_found_and_kept(dirty_run):
     for f in _faults(landing, "duplicate_txn"):
         d, original = f["biz_date"], f["key"][3:11]  # txn ids carry their posting date
         if status.get((f["sys"], d)) == "loaded" and (
-                original == d or status.get((f["sys"], original)) == "loaded"):  # fmt: skip
+            original == d or status.get((f["sys"], original)) == "loaded"
+        ):
             expected.add((f["sys"], d, f["key"]))
     got = _query(data, "select sys, strftime(biz_date, '%Y%m%d'), key from duplicate_keys")
     assert len(expected) > 10
@@ -128,8 +155,9 @@ def test_quality_checks_ran_and_passed(dirty_run):
     evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) == len(ENTITIES)
     assert all(e.passed for e in evaluations), [e.asset_key for e in evaluations if not e.passed]
-    txn = next(e for e in evaluations if e.asset_key.path == ["raw", "sav"]
-               and e.check_name == "txn_suite")  # fmt: skip
+    txn = next(
+        e for e in evaluations if e.asset_key.path == ["raw", "sav"] and e.check_name == "txn_suite"
+    )
     observed = txn.metadata["observed"].value
     assert observed["txn_id.unique"]["unexpected_count"] > 0  # duplicates, reported as a warning
 
@@ -142,10 +170,15 @@ def _snapshot(data: Path) -> dict[str, str]:
 
 
 def _tables(data: Path) -> dict[str, list]:
-    return {t: _query(data, f"select * exclude ({ts}) from {t} order by all").rows()
-            for t, ts in [("audit_batch", "first_seen_at, processed_at, run_id"),
-                          ("audit_file", "bytes"), ("quarantine_rows", "quarantined_at"),
-                          ("duplicate_keys", "line")]}  # fmt: skip
+    return {
+        t: _query(data, f"select * exclude ({ts}) from {t} order by all").rows()
+        for t, ts in [
+            ("audit_batch", "first_seen_at, processed_at, run_id"),
+            ("audit_file", "bytes"),
+            ("quarantine_rows", "quarantined_at"),
+            ("duplicate_keys", "line"),
+        ]
+    }
 
 
 def test_running_a_date_again_changes_nothing(warehouses, tmp_path):
@@ -167,19 +200,25 @@ def test_restatement_replaces_the_batch_and_keeps_the_old_version(warehouses, tm
     date = (START.replace(day=3)).strftime("%Y%m%d")
     records = restate(landing, "SAV", date)
     _run(landing, data)
-    rows = _query(data, "select version, status, is_current, rows_loaded from audit_batch "
-                        "where sys = 'SAV' and biz_date = ? order by version",
-                  [START.replace(day=3)])  # fmt: skip
-    assert rows.rows() == [(1, "superseded", False, rows["rows_loaded"][0]),
-                           (2, "loaded", True, rows["rows_loaded"][1])]  # fmt: skip
+    rows = _query(
+        data,
+        "select version, status, is_current, rows_loaded from audit_batch "
+        "where sys = 'SAV' and biz_date = ? order by version",
+        [START.replace(day=3)],
+    )
+    assert rows.rows() == [
+        (1, "superseded", False, rows["rows_loaded"][0]),
+        (2, "loaded", True, rows["rows_loaded"][1]),
+    ]
     v1 = raw_zone.part_path(data / "raw", "SAV", "TXN", date, 1)
     v2 = raw_zone.part_path(data / "raw", "SAV", "TXN", date, 2)
     assert v1.exists() and pl.read_parquet(v2).height == records == pl.read_parquet(v1).height - 1
     # a clean ingest of the re-delivered landing gives the same current raw zone
     clean = tmp_path / "clean"
     _run(landing, clean)
-    assert pl.read_parquet(v2).equals(pl.read_parquet(
-        raw_zone.part_path(clean / "raw", "SAV", "TXN", date, 2)))  # fmt: skip
+    assert pl.read_parquet(v2).equals(
+        pl.read_parquet(raw_zone.part_path(clean / "raw", "SAV", "TXN", date, 2))
+    )
 
 
 def test_out_of_order_and_late_arrivals(tmp_path):
@@ -189,14 +228,18 @@ def test_out_of_order_and_late_arrivals(tmp_path):
     kept = held.read_bytes()
     held.unlink()  # ACC's D arrives after D+1
     _run(landing, data)
-    waiting = _query(data, "select status, reason from audit_batch where sys = 'ACC' and "
-                           "biz_date = '2026-07-02'")  # fmt: skip
-    assert waiting.rows() == [("waiting", "waiting: data files present, no .OK yet; "
-                                          "overdue: ACC 20260704 is complete")]  # fmt: skip
+    waiting = _query(
+        data, "select status, reason from audit_batch where sys = 'ACC' and biz_date = '2026-07-02'"
+    )
+    assert waiting.rows() == [
+        ("waiting", "waiting: data files present, no .OK yet; overdue: ACC 20260704 is complete")
+    ]
     held.write_bytes(kept)
     _run(landing, data)
-    late = _query(data, "select status, arrived_after from audit_batch where sys = 'ACC' "
-                        "and biz_date = '2026-07-02'")  # fmt: skip
+    late = _query(
+        data,
+        "select status, arrived_after from audit_batch where sys = 'ACC' and biz_date = '2026-07-02'",
+    )
     assert late.rows() == [("loaded", START.replace(day=4))]
 
 
@@ -211,12 +254,18 @@ def test_a_failing_suite_is_a_failed_blocking_check_with_observed_values(clean_l
     lines[0] = b"|+|".join(fields)
     cust.write_bytes(b"\n".join(lines))
     ok = landing / f"SAV_{date}.OK"
-    ok.write_text(ok.read_text().replace(
-        next(x for x in ok.read_text().splitlines() if x.startswith(cust.name)).split("|")[3],
-        hashlib.md5(cust.read_bytes()).hexdigest()))  # fmt: skip
+    ok.write_text(
+        ok.read_text().replace(
+            next(x for x in ok.read_text().splitlines() if x.startswith(cust.name)).split("|")[3],
+            hashlib.md5(cust.read_bytes()).hexdigest(),
+        )
+    )
     result = run_ingest(landing, tmp_path / "data", dg.DagsterInstance.ephemeral())
-    check = next(e for e in result.get_asset_check_evaluations()
-                 if e.asset_key.path == ["raw", "sav"] and e.check_name == "cust_suite")  # fmt: skip
+    check = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.path == ["raw", "sav"] and e.check_name == "cust_suite"
+    )
     assert not check.passed
     assert check.metadata["failed_errors"].value == ["gender.in_set"]
     assert check.metadata["observed"].value["gender.in_set"]["partial_unexpected_list"] == ["9"]
@@ -236,12 +285,10 @@ def test_sensor_requests_one_run_for_new_and_changed_ok_files(clean_landing, tmp
     first = landing_ok_sensor(ctx)
     assert first.tags["dagster/asset_partition_range_start"] == "20260701"
     assert first.tags["dagster/asset_partition_range_end"] == "20260706"
-    ctx = dg.build_sensor_context(instance=instance, resources={"paths": paths},
-                                  cursor=ctx.cursor)  # fmt: skip
+    ctx = dg.build_sensor_context(instance=instance, resources={"paths": paths}, cursor=ctx.cursor)
     assert isinstance(landing_ok_sensor(ctx), dg.SkipReason)
     restate(landing, "ACC", "20260703")  # a re-delivery: a new .OK for one past date
-    ctx = dg.build_sensor_context(instance=instance, resources={"paths": paths},
-                                  cursor=ctx.cursor)  # fmt: skip
+    ctx = dg.build_sensor_context(instance=instance, resources={"paths": paths}, cursor=ctx.cursor)
     again = landing_ok_sensor(ctx)
     assert again.tags["dagster/asset_partition_range_start"] == "20260703"
     assert again.tags["dagster/asset_partition_range_end"] == "20260703"

@@ -16,10 +16,24 @@ FEE = ENTITIES[("CRM", "FEE")]
 
 
 def txn(txn_id: str, amount: str, remark: str = "转账", **over) -> str:
-    f = {"txn_id": txn_id, "txn_date": "20260701", "txn_time": "093000", "acct_no": "6217001",
-         "dr_cr": "D", "amount": amount, "currency": "CNY", "channel": "04", "txn_code": "1101",
-         "cp_acct_no": "", "cp_name": "", "cp_bank_code": "105100000017", "reversal_of": "",
-         "org_code": "30001", "balance_after": "100.00", "remark": remark}  # fmt: skip
+    f = {
+        "txn_id": txn_id,
+        "txn_date": "20260701",
+        "txn_time": "093000",
+        "acct_no": "6217001",
+        "dr_cr": "D",
+        "amount": amount,
+        "currency": "CNY",
+        "channel": "04",
+        "txn_code": "1101",
+        "cp_acct_no": "",
+        "cp_name": "",
+        "cp_bank_code": "105100000017",
+        "reversal_of": "",
+        "org_code": "30001",
+        "balance_after": "100.00",
+        "remark": remark,
+    }
     f.update(over)
     return "|+|".join(f[c] for c in TXN.column_names)
 
@@ -49,8 +63,13 @@ def test_broken_line_wrong_counts_bad_bytes_and_bad_cast_are_quarantined():
     p = parse_file(buf, TXN)
     assert p.frame["txn_id"].to_list() == ["T1"]
     got = [(q.line, q.lines, q.reason) for q in p.quarantined]
-    assert got == [(2, 2, "broken_line"), (4, 1, "wrong_field_count"), (5, 1, "wrong_field_count"),
-                   (6, 1, "bad_bytes"), (7, 1, "bad_cast")]  # fmt: skip
+    assert got == [
+        (2, 2, "broken_line"),
+        (4, 1, "wrong_field_count"),
+        (5, 1, "wrong_field_count"),
+        (6, 1, "bad_bytes"),
+        (7, 1, "bad_cast"),
+    ]
     assert p.rows_in == 6  # records, not physical lines (7)
     assert "txn_date '20261340'" in p.quarantined[-1].detail
     assert p.quarantined[0].raw.decode("gb18030").endswith("房\n租")
@@ -60,9 +79,11 @@ def test_broken_line_wrong_counts_bad_bytes_and_bad_cast_are_quarantined():
 
 def test_modern_csv_header_quotes_and_bad_amount():
     head = ",".join(FEE.column_names)
-    rows = ['E1,202607,SAV,100001,agency,12.30,M001,20260701120000',
-            'E2,202607,SAV,100002,"advisory, wealth",5.00,M001,20260701120100',
-            'E3,202607,SAV,100003,agency,1.5,M001,20260701120200']  # fmt: skip
+    rows = [
+        "E1,202607,SAV,100001,agency,12.30,M001,20260701120000",
+        'E2,202607,SAV,100002,"advisory, wealth",5.00,M001,20260701120100',
+        "E3,202607,SAV,100003,agency,1.5,M001,20260701120200",
+    ]
     p = parse_file((head + "\n" + "\n".join(rows) + "\n").encode(), FEE)
     assert p.frame["fee_type"].to_list() == ["agency", "advisory, wealth"]
     assert [(q.line, q.reason) for q in p.quarantined] == [(4, "bad_cast")]
@@ -72,10 +93,12 @@ def test_modern_csv_header_quotes_and_bad_amount():
 
 
 def test_ok_file_is_checked_against_the_contract():
-    ok = ("HDR|SAV|20260701|2|DELTA\n"
-          "SAV_CUST_20260701.dat|0|0.00|d41d8cd98f00b204e9800998ecf8427e\n"
-          "SAV_ACCT_20260701.dat|1|-1.50|d41d8cd98f00b204e9800998ecf8427e\n"
-          "SAV_TXN_20260701.dat|0|0.00|d41d8cd98f00b204e9800998ecf8427e\n")  # fmt: skip
+    ok = (
+        "HDR|SAV|20260701|2|DELTA\n"
+        "SAV_CUST_20260701.dat|0|0.00|d41d8cd98f00b204e9800998ecf8427e\n"
+        "SAV_ACCT_20260701.dat|1|-1.50|d41d8cd98f00b204e9800998ecf8427e\n"
+        "SAV_TXN_20260701.dat|0|0.00|d41d8cd98f00b204e9800998ecf8427e\n"
+    )
     sig = parse_ok(ok.encode(), "SAV", "20260701")
     assert sig.version == 2 and sig.entries[1].total_cents == -150
     with pytest.raises(OkError, match="does not list"):

@@ -142,8 +142,17 @@ def build_world(path: Path) -> None:
             daily = (LATEST[2], LATEST[0], party, aum(party), t, rank, t, rank, gap, ORG)
             add("marts.mart_vip_daily", *daily)
         customer_tier = tier(party)[0] if kind == "personal" else None
-        c360 = (party, LATEST[2], customer_tier, LATEST[0] if customer_tier else None, 1, 1, 8,
-                LATEST[0], ORG)  # fmt: skip
+        c360 = (
+            party,
+            LATEST[2],
+            customer_tier,
+            LATEST[0] if customer_tier else None,
+            1,
+            1,
+            8,
+            LATEST[0],
+            ORG,
+        )
         add("marts.mart_customer_360", *c360)
     for p, start, as_of in PERIODS:
         add("marts.mart_manager_kpi", "M1", p, start, "aum_adb", 1, 20, 0.2, 1.2, 100, "T1", ORG, 1, 1)
@@ -159,8 +168,18 @@ def build_world(path: Path) -> None:
             ("ge_100k", [x for x in PERSONAL + CORPORATE if aum(x) >= 100_000]),
         ):
             balance = sum(aum(x) for x in members)
-            add("marts.mart_balance_band_stats", as_of, ORG, "deposit", band, len(members),
-                len(members), balance, p, start)  # fmt: skip
+            add(
+                "marts.mart_balance_band_stats",
+                as_of,
+                ORG,
+                "deposit",
+                band,
+                len(members),
+                len(members),
+                balance,
+                p,
+                start,
+            )
     add(
         "marts.mart_alerts",
         dt.date(2026, 7, 10),

@@ -1,4 +1,4 @@
-"""The marts on generated data: reconciliations the business rules promise (marts §4, §5),
+"""The marts on generated data: reconciliations the business rules promise (docs/kpi.md, docs/vip.md),
 and a run split at an arbitrary date equal to one run over every date."""
 
 from __future__ import annotations
@@ -13,9 +13,18 @@ from helpers import check_errors, landing_dates
 
 from dagster_project.run import run_dbt, run_ingest
 
-MARTS = ["mart_customer_contribution", "mart_contribution_score", "mart_vip_tier",
-         "mart_vip_daily", "mart_manager_kpi", "mart_team_kpi", "mart_alerts",
-         "mart_top_corporate", "mart_balance_band_stats", "mart_customer_360"]  # fmt: skip
+MARTS = [
+    "mart_customer_contribution",
+    "mart_contribution_score",
+    "mart_vip_tier",
+    "mart_vip_daily",
+    "mart_manager_kpi",
+    "mart_team_kpi",
+    "mart_alerts",
+    "mart_top_corporate",
+    "mart_balance_band_stats",
+    "mart_customer_360",
+]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +48,9 @@ def test_every_mart_is_built(months_warehouse):
 def test_party_aum_equals_the_aum_accounts_average_balances(months_warehouse):
     """Σ party AUM (the VIP mart's adb_aum) = Σ ADB of the is_aum accounts of personal
     parties, per finished month."""
-    rows = _query(months_warehouse, """
+    rows = _query(
+        months_warehouse,
+        """
         with accounts as (
             select m.period, sum(m.adb_cny) as adb
             from intermediate.int_account_months m
@@ -49,7 +60,8 @@ def test_party_aum_equals_the_aum_accounts_average_balances(months_warehouse):
             group by m.period
         ),
         tiers as (select period, sum(adb_aum) as adb from marts.mart_vip_tier group by period)
-        select t.period, t.adb, a.adb from tiers t join accounts a using (period) order by 1""")
+        select t.period, t.adb, a.adb from tiers t join accounts a using (period) order by 1""",
+    )
     assert [r[0] for r in rows] == ["202606", "202607"]
     for period, party_aum, account_aum in rows:
         assert party_aum == pytest.approx(account_aum, abs=1e-4), period
@@ -58,7 +70,9 @@ def test_party_aum_equals_the_aum_accounts_average_balances(months_warehouse):
 def test_credited_balances_over_managers_plus_pools_equal_the_total(months_warehouse):
     """Σ over managers of credited AUM ADB (the KPI mart's aum_adb actuals) + the
     organisation pools = Σ ADB of every is_aum account, per month."""
-    rows = _query(months_warehouse, """
+    rows = _query(
+        months_warehouse,
+        """
         with total as (
             select m.period, sum(m.adb_cny) as adb
             from intermediate.int_account_months m join core.dim_account a using (account_key)
@@ -75,14 +89,17 @@ def test_credited_balances_over_managers_plus_pools_equal_the_total(months_wareh
             where indicator = 'aum_adb' group by period
         )
         select total.period, total.adb, managers.adb + pool.adb
-        from total join pool using (period) join managers using (period) order by 1""")
+        from total join pool using (period) join managers using (period) order by 1""",
+    )
     assert len(rows) == 3
     for period, total, credited in rows:
         assert credited == pytest.approx(total, abs=1e-4), period
 
 
 def test_tier_counts_equal_the_personal_parties_with_aum_history(months_warehouse):
-    rows = _query(months_warehouse, """
+    rows = _query(
+        months_warehouse,
+        """
         with history as (
             select party_id, min(period) as first_period
             from intermediate.int_party_months
@@ -92,7 +109,8 @@ def test_tier_counts_equal_the_personal_parties_with_aum_history(months_warehous
             (select count(*) from marts.mart_vip_tier t where t.period = p.period)
         from intermediate.int_periods p
         left join history h on h.first_period <= p.period
-        where p.is_finished group by p.period order by 1""")
+        where p.is_finished group by p.period order by 1""",
+    )
     assert len(rows) == 2
     for period, parties, tiered in rows:
         assert tiered == parties > 0, period
@@ -121,5 +139,6 @@ def test_a_run_split_at_any_date_equals_one_run(months_landing, months_warehouse
             for a, b in (("split", "one_run"), ("one_run", "split")):
                 diff = con.execute(
                     f"select count(*) from (select * from {a}.marts.{mart} "
-                    f"except all select * from {b}.marts.{mart})").fetchone()[0]  # fmt: skip
+                    f"except all select * from {b}.marts.{mart})"
+                ).fetchone()[0]
                 assert diff == 0, f"{mart}: {diff} rows of {a} not in {b}"

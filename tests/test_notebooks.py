@@ -37,8 +37,11 @@ def test_paired_ipynb_has_the_same_cells_and_no_outputs(source):
     nb = nbformat.read(paired, as_version=4)
     script = jupytext.read(source)
     assert [(c.cell_type, c.source) for c in nb.cells] == [(c.cell_type, c.source) for c in script.cells]
-    assert all(not c.get("outputs") and c.get("execution_count") is None
-               for c in nb.cells if c.cell_type == "code")
+    assert all(
+        not c.get("outputs") and c.get("execution_count") is None
+        for c in nb.cells
+        if c.cell_type == "code"
+    )
 
 
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -50,11 +53,16 @@ def test_notebook_runs_on_the_demo_warehouse_and_draws_every_chart(source, demo_
     assert charts >= 2, f"{source.name}: a story needs charts"
     # every figure passed through `analyst.drawn` (which refuses an empty one) shows once
     assert len(images) == charts, f"{source.name}: {len(images)} images for {charts} charts"
-    errors = [o for o in outputs if o.output_type == "error"
-              or (o.output_type == "stream" and o.name == "stderr" and "Traceback" in o.text)]
+    errors = [
+        o
+        for o in outputs
+        if o.output_type == "error"
+        or (o.output_type == "stream" and o.name == "stderr" and "Traceback" in o.text)
+    ]
     assert not errors
     shown = [c.source for c in nb.cells if c.cell_type == "markdown"] + [
-        o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs]
+        o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs
+    ]
     assert not [t for t in shown if PLACEHOLDERS.search(t)], "placeholder text in the story"
     assert to_html(nb).count("<img") >= charts
 

@@ -88,15 +88,19 @@ def _differences(a: Path, b: Path) -> dict[str, int]:
     with duckdb.connect() as con:
         con.execute(f"attach '{a}' as a (read_only)")
         con.execute(f"attach '{b}' as b (read_only)")
-        marts = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = 'a' "
-            "and schema_name = 'marts' order by 1").fetchall()]  # fmt: skip
+        marts = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'a' "
+                "and schema_name = 'marts' order by 1"
+            ).fetchall()
+        ]
         assert len(marts) >= 10
         for m in marts:
             out[m] = con.execute(f"""
                 select (select count(*) from (from a.marts.{m} except all from b.marts.{m}))
                      + (select count(*) from (from b.marts.{m} except all from a.marts.{m}))
-            """).fetchone()[0]  # fmt: skip
+            """).fetchone()[0]
     return {m: n for m, n in out.items() if n}
 
 
@@ -108,8 +112,11 @@ def _meta(published: Path) -> tuple:
 def _copy_stage(stage: dict, root: Path) -> dict:
     """The landing and data folders of a stage, copied to mutate (the stage stays as it was)."""
     root.mkdir(parents=True, exist_ok=True)
-    return {"root": root, "landing": copy_tree(stage["landing"], root / "landing"),
-            "data": copy_tree(stage["data"], root / "data")}  # fmt: skip
+    return {
+        "root": root,
+        "landing": copy_tree(stage["landing"], root / "landing"),
+        "data": copy_tree(stage["data"], root / "data"),
+    }
 
 
 # Each stage below is one step of the unattended life of a warehouse, run once per module on a
@@ -167,7 +174,7 @@ def test_daily_runs_equal_a_clean_rebuild(daily, tmp_path):
             select count(*) filter (where arrived_after is not null),
                    count(*) filter (where version > 1 and is_current)
             from audit_batch where status = 'loaded'
-        """).fetchone()  # fmt: skip
+        """).fetchone()
     assert late >= 1 and restated >= 1
     assert _differences(_published(data), _clean_rebuild(landing, tmp_path)) == {}
 
@@ -175,8 +182,11 @@ def test_daily_runs_equal_a_clean_rebuild(daily, tmp_path):
 def test_a_batch_failing_its_quality_suite_leaves_the_published_marts_untouched(broken):
     data, result = broken["data"], broken["result"]
     assert not result.success and result.built is None
-    failed = [e for e in result.ingested.get_asset_check_evaluations()
-              if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]  # fmt: skip
+    failed = [
+        e
+        for e in result.ingested.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
     assert [e.check_name for e in failed] == ["manager_suite"]
     observed = failed[0].metadata["failed_errors"].value
     assert "status.in_set" in observed
@@ -186,7 +196,8 @@ def test_a_batch_failing_its_quality_suite_leaves_the_published_marts_untouched(
         status, reason = con.execute(
             "select status, reason from audit_batch where sys = 'CRM' and biz_date = ? "
             "and ok_md5 is not null order by processed_at desc limit 1",
-            [dt.datetime.strptime(_day(BROKEN_DAY), "%Y%m%d").date()]).fetchone()  # fmt: skip
+            [dt.datetime.strptime(_day(BROKEN_DAY), "%Y%m%d").date()],
+        ).fetchone()
     assert status == "rejected" and reason.startswith("quality: MANAGER failed")
 
 
@@ -205,9 +216,13 @@ CLEAR_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 def test_no_export_carries_a_clear_identity(restated):
     data = restated["data"]
     with duckdb.connect(str(data / "warehouse" / "work.duckdb"), read_only=True) as con:
-        clear = {v for (v,) in con.execute(
-            "select id_no from core.dim_customer where id_no is not null union "
-            "select mobile from core.dim_customer where mobile is not null").fetchall()}  # fmt: skip
+        clear = {
+            v
+            for (v,) in con.execute(
+                "select id_no from core.dim_customer where id_no is not null union "
+                "select mobile from core.dim_customer where mobile is not null"
+            ).fetchall()
+        }
     files = list((data / "exports").resolve().rglob("*.parquet"))
     assert len(files) >= 10
     seen = 0
@@ -229,8 +244,12 @@ def _read_published(published: Path) -> tuple[str, int, int]:
     """(run id, rows the publish recorded, rows counted now) from the published file."""
     with duckdb.connect(str(published), read_only=True) as con:
         run_id, rows = con.execute("select run_id, rows from meta.published").fetchone()
-        marts = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()]
+        marts = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        ]
         counted = sum(con.execute(f"select count(*) from marts.{m}").fetchone()[0] for m in marts)
     return run_id, rows, counted
 

@@ -34,58 +34,91 @@ def test_published_file_copies_marts_with_types_contracts_comments_and_meta(work
     con = duckdb.connect(str(published), read_only=True)
     con.execute(f"attach '{work}' as w (read_only)")
     for mart in ("mart_vip_tier", "mart_alerts", "mart_customer_360"):
-        assert con.execute(f"select * from w.marts.{mart} order by all").fetchall() == \
-            con.execute(f"select * from marts.{mart} order by all").fetchall()
-        assert res.tables[f"marts.{mart}"] == con.execute(
-            f"select count(*) from w.marts.{mart}").fetchone()[0]
-        assert con.execute("""select column_name, data_type, is_nullable, comment
+        assert (
+            con.execute(f"select * from w.marts.{mart} order by all").fetchall()
+            == con.execute(f"select * from marts.{mart} order by all").fetchall()
+        )
+        assert (
+            res.tables[f"marts.{mart}"]
+            == con.execute(f"select count(*) from w.marts.{mart}").fetchone()[0]
+        )
+        assert (
+            con.execute(
+                """select column_name, data_type, is_nullable, comment
             from duckdb_columns() where table_name = ? and database_name = ?
-            order by column_index""", [mart, "w"]).fetchall() == con.execute("""
+            order by column_index""",
+                [mart, "w"],
+            ).fetchall()
+            == con.execute(
+                """
             select column_name, data_type, is_nullable, comment from duckdb_columns()
             where table_name = ? and database_name = 'crm' order by column_index""",
-                                                                              [mart]).fetchall()
-    assert con.execute("select comment from duckdb_tables() where database_name = 'crm' "
-                       "and table_name = 'mart_vip_tier'").fetchone()[0] == \
-        "VIP tier per party and month."
-    assert con.execute("select data_type from duckdb_columns() where database_name = 'crm' and "
-                       "column_name = 'adb_aum'").fetchone()[0] == "DECIMAL(38,10)"
+                [mart],
+            ).fetchall()
+        )
+    assert (
+        con.execute(
+            "select comment from duckdb_tables() where database_name = 'crm' "
+            "and table_name = 'mart_vip_tier'"
+        ).fetchone()[0]
+        == "VIP tier per party and month."
+    )
+    assert (
+        con.execute(
+            "select data_type from duckdb_columns() where database_name = 'crm' and "
+            "column_name = 'adb_aum'"
+        ).fetchone()[0]
+        == "DECIMAL(38,10)"
+    )
     with pytest.raises(duckdb.Error):  # read-only for readers
         con.execute("delete from marts.mart_vip_tier")
 
     run_id, _, code, lo, hi, tables, rows = con.execute("select * from meta.published").fetchone()
-    assert (run_id, code, str(lo), str(hi), tables, rows) == ("run-0001", "abc123", "2026-07-02",
-                                                              "2026-07-03", 3, 7 + 3 + 4)
+    assert (run_id, code, str(lo), str(hi), tables, rows) == (
+        "run-0001",
+        "abc123",
+        "2026-07-02",
+        "2026-07-03",
+        3,
+        7 + 3 + 4,
+    )
     # Only current, loaded batch versions.
-    assert con.execute("select sys, biz_date::varchar, version, ok_md5, run_id "
-                       "from meta.published_batches order by all").fetchall() == [
-        ("SAV", "2026-07-01", 2, "m2", "r1"), ("SAV", "2026-07-02", 1, "m3", "r1")]
+    assert con.execute(
+        "select sys, biz_date::varchar, version, ok_md5, run_id from meta.published_batches order by all"
+    ).fetchall() == [("SAV", "2026-07-01", 2, "m2", "r1"), ("SAV", "2026-07-02", 1, "m3", "r1")]
 
 
 def test_quality_schema_has_counts_not_raw_text_or_clear_identity(work, tmp_path):
     published = tmp_path / "crm.duckdb"
     publish(work, published, "run-0001", "abc123")
     con = duckdb.connect(str(published), read_only=True)
-    assert con.execute("select min_date::varchar, max_date::varchar from meta.published"
-                       ).fetchone() == ("2026-07-01", "2026-07-02")  # from the batches
-    assert con.execute("select sys, entity, biz_date::varchar, reason, rows, lines "
-                       "from quality.quarantine_summary").fetchall() == [
-        ("SAV", "txn", "2026-07-01", "broken_line", 2, 3)]
+    assert con.execute("select min_date::varchar, max_date::varchar from meta.published").fetchone() == (
+        "2026-07-01",
+        "2026-07-02",
+    )  # from the batches
+    assert con.execute(
+        "select sys, entity, biz_date::varchar, reason, rows, lines from quality.quarantine_summary"
+    ).fetchall() == [("SAV", "txn", "2026-07-01", "broken_line", 2, 3)]
     assert con.execute("select duplicate_keys from quality.duplicate_keys").fetchall() == [(2,)]
     assert con.execute("select account_key from quality.reconciliation_breaks").fetchall() == [
-        ("SAV:1",)]
+        ("SAV:1",)
+    ]
     assert con.execute("select count(*) from quality.audit_batch").fetchone()[0] == 4
     # only the account split between two managers; the overflow as reported
-    assert con.execute("select account_key, manager_id, share_pct from quality.shared_account_credits "
-                       "order by 2").fetchall() == [("SAV:2", "M1", 50), ("SAV:2", "M2", 50)]
-    assert con.execute("select managers from quality.credit_share_overflows").fetchall() == [
-        ("M1,M2",)]
+    assert con.execute(
+        "select account_key, manager_id, share_pct from quality.shared_account_credits order by 2"
+    ).fetchall() == [("SAV:2", "M1", 50), ("SAV:2", "M2", 50)]
+    assert con.execute("select managers from quality.credit_share_overflows").fetchall() == [("M1,M2",)]
     detail = con.execute("select detail from quality.customer_review_queue").fetchone()[0]
     assert detail.startswith("id_type 01 number 310115********0115:")
-    cols = con.execute("select column_name from duckdb_columns() "
-                       "where schema_name = 'quality'").fetchall()
+    cols = con.execute(
+        "select column_name from duckdb_columns() where schema_name = 'quality'"
+    ).fetchall()
     assert ("raw_text",) not in cols and ("raw_bytes",) not in cols
-    for table, col in con.execute("select table_name, column_name from duckdb_columns() where "
-                                  "schema_name = 'quality' and data_type = 'VARCHAR'").fetchall():
+    for table, col in con.execute(
+        "select table_name, column_name from duckdb_columns() where "
+        "schema_name = 'quality' and data_type = 'VARCHAR'"
+    ).fetchall():
         values = [v for (v,) in con.execute(f'select "{col}" from quality.{table}').fetchall()]
         assert find_clear_identity(values) == [], (table, col)
 
@@ -100,6 +133,7 @@ def test_error_midway_leaves_published_file_byte_equal(work, tmp_path, monkeypat
 
     def boom(*args):
         raise RuntimeError("disk full")
+
     monkeypatch.setattr(publish_mod, "_meta", boom)  # after the marts were copied
     with pytest.raises(RuntimeError, match="disk full"):
         publish(work, published, "run-0002", "v2")
@@ -131,9 +165,17 @@ def test_open_reader_keeps_old_version_new_reader_sees_new(work, tmp_path):
     assert reader.execute("select sum(adb_aum) from marts.mart_vip_tier").fetchone()[0] > 0
     # An independent client (another process) opening the file now gets the new version.
     out = subprocess.run(
-        [sys.executable, "-c", "import duckdb,sys; c = duckdb.connect(sys.argv[1], read_only=True);"
-         "print(c.execute('select count(*), (select run_id from meta.published) "
-         "from marts.mart_alerts').fetchone())", str(published)],
-        capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb,sys; c = duckdb.connect(sys.argv[1], read_only=True);"
+            "print(c.execute('select count(*), (select run_id from meta.published) "
+            "from marts.mart_alerts').fetchone())",
+            str(published),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "(4, 'run-0002')"
     reader.close()
