@@ -50,8 +50,9 @@ notebooks: $(STAMP)
 codegen: $(STAMP)
 	$(BIN)/crmwh codegen
 
+# two workers (pytest-xdist): modules sharing a built warehouse stay together (tests/conftest.py)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 # what is configured: ruff's lint rules and its formatter (pyproject.toml); tests/test_lint.py runs both
 lint: $(STAMP)

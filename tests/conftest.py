@@ -18,6 +18,29 @@ from helpers import START, check_errors, copy_tree, landing_dates
 
 from crmwh.synth.generate import generate
 
+# `make test` runs two pytest-xdist workers (--dist loadgroup). A module's tests stay on one
+# worker (module fixtures are built once); modules that share a session build are one group,
+# so no build is made on both workers.
+SHARED_BUILDS = {
+    "test_core_accounts": "core_builds",  # clean/core, dirty/core
+    "test_crm_dims": "core_builds",  # dirty/core, merge/core
+    "test_dbt_staging": "core_builds",  # clean/core
+    "test_ecif": "core_builds",  # dirty/core, heavy/core
+    "test_ingest_pipeline": "core_builds",  # clean/core, dirty/core
+    "test_marts": "months_build",  # months/full
+    "test_dbt_unit": "months_build",
+    "test_browser": "demo_build",  # demo_data
+    "test_notebooks": "demo_build",
+    "test_docs_queries": "demo_build",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.module.__name__ if item.module else item.nodeid
+        item.add_marker(pytest.mark.xdist_group(SHARED_BUILDS.get(module, module)))
+
 
 @pytest.fixture(scope="session")
 def clean_landing(tmp_path_factory) -> Path:

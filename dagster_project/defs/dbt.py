@@ -2,11 +2,13 @@
 asset checks, raw-zone sources mapped onto the ingest assets that write them."""
 
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -31,27 +33,36 @@ def _project_files():
         yield from (DBT_DIR / folder).rglob("*.*")
 
 
+def _stale(manifest: Path) -> bool:
+    return not manifest.exists() or any(
+        f.stat().st_mtime > manifest.stat().st_mtime for f in _project_files()
+    )
+
+
 def ensure_manifest() -> Path:
     """`dbt parse` when the manifest is missing (a fresh clone) or older than a project
-    file: the definitions are made from it."""
+    file: the definitions are made from it. Under a file lock: processes that start together
+    (test workers, `crmwh run` beside `dagster dev`) parse once and never read a half-written
+    manifest."""
     manifest = dbt_project.manifest_path
-    if not manifest.exists() or any(
-        f.stat().st_mtime > manifest.stat().st_mtime for f in _project_files()
-    ):
-        subprocess.run(
-            [
-                DBT_EXECUTABLE,
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_DIR),
-                "--profiles-dir",
-                str(DBT_DIR),
-            ],
-            check=True,
-            cwd=DBT_DIR,
-        )
-    return dbt_project.manifest_path
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _stale(manifest):
+            subprocess.run(
+                [
+                    DBT_EXECUTABLE,
+                    "parse",
+                    "--quiet",
+                    "--project-dir",
+                    str(DBT_DIR),
+                    "--profiles-dir",
+                    str(DBT_DIR),
+                ],
+                check=True,
+                cwd=DBT_DIR,
+            )
+    return manifest
 
 
 # The tables dbt reads, as views of what ingest materialises: the raw zone's tables of a
@@ -137,7 +148,6 @@ def _build(
     for name, value in zip(("CRMWH_MIN_DATE", "CRMWH_MAX_DATE"), window or ("", "")):
         os.environ[name] = value
     (paths.warehouse.parent / "tmp").mkdir(parents=True, exist_ok=True)
-    _remove_old_targets(context.op_def.name)
     # a test runs in the group that builds the last of its models (a relationship from
     # fct_balance to dim_account runs with dim_account, after both exist); unit tests check
     # the SQL, not the data: they run in the test suite, not in every build (DECISIONS.md)
@@ -148,6 +158,7 @@ def _build(
         )
         yield from invocation.stream()
     _keep_partial_parse(invocation.target_path)
+    _prune_targets(context.op_def.name, Path(invocation.target_path))
 
 
 def _keep_partial_parse(target: Path) -> None:
@@ -161,12 +172,28 @@ def _keep_partial_parse(target: Path) -> None:
         os.replace(tmp, DBT_DIR / "target" / "partial_parse.msgpack")
 
 
-def _remove_old_targets(group: str, keep: int = 1) -> None:
+# target folders this process's dbt calls used, per group (newest last)
+_MY_TARGETS: dict[str, list[Path]] = {}
+STALE_TARGET_S = 3600  # a folder whose log is untouched this long belongs to no live call
+
+
+def _prune_targets(group: str, current: Path) -> None:
     """dagster-dbt gives every dbt call its own target folder (manifest, compiled SQL, logs:
-    ~10 MB); keep the newest of each group for debugging, not one per run forever."""
-    old = sorted((DBT_DIR / "target").glob(f"{group}-*"), key=lambda p: p.stat().st_mtime)
-    for folder in old[:-keep] if keep else old:
+    ~10 MB); keep the newest of each group for debugging, not one per run forever. Only
+    folders this process used, or that no call has written to for an hour: another process
+    (a second test worker) may be running dbt in the same project right now."""
+    mine = _MY_TARGETS.setdefault(group, [])
+    mine.append(current)
+    old = mine[:-1]
+    now = time.time()
+    for folder in (DBT_DIR / "target").glob(f"{group}-*"):
+        log = folder / "dbt.log"
+        touched = (log if log.exists() else folder).stat().st_mtime
+        if folder != current and folder not in old and now - touched > STALE_TARGET_S:
+            old.append(folder)
+    for folder in old:
         shutil.rmtree(folder, ignore_errors=True)
+    mine[:] = [current]
 
 
 @dbt_assets(
