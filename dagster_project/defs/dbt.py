@@ -3,12 +3,14 @@ asset checks, raw-zone sources mapped onto the ingest assets that write them."""
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -151,25 +153,49 @@ def _build(
     # a test runs in the group that builds the last of its models (a relationship from
     # fct_balance to dim_account runs with dim_account, after both exist); unit tests check
     # the SQL, not the data: they run in the test suite, not in every build (DECISIONS.md)
+    target = (
+        DBT_DIR / "target" / f"{context.op_def.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    )
+    _seed_partial_parse(target, paths.data)
     with paths.writer_lock(context.log.warning):
         invocation = dbt.cli(
             ["build", "--indirect-selection", "buildable", "--exclude-resource-type", "unit_test"],
             context=context,
+            target_path=target,
         )
         yield from invocation.stream()
-    _keep_partial_parse(invocation.target_path)
-    _prune_targets(context.op_def.name, Path(invocation.target_path))
+    _keep_partial_parse(target, paths.data)
+    _prune_targets(context.op_def.name, target)
 
 
-def _keep_partial_parse(target: Path) -> None:
-    """dagster-dbt seeds each call's own target folder with the project's partial-parse
-    file; a call whose profile differs (another CRMWH_DATA) parses in full (~13 s instead of
-    ~5 s) and keeps its result to itself. Copy it back so the next call reuses it."""
+def _partial_parse_file(data: Path) -> Path:
+    """dbt's partial-parse state for one warehouse: the profile (the warehouse path) is part
+    of what dbt checks, so a state saved for another data folder means a full parse (~6 s
+    instead of ~2.5 s a call). One state per data folder, so alternating folders (test
+    workers, a second warehouse) keep theirs."""
+    key = hashlib.md5(str(Path(data).resolve()).encode()).hexdigest()[:12]
+    return DBT_DIR / "target" / "partial_parse" / f"{key}.msgpack"
+
+
+def _seed_partial_parse(target: Path, data: Path) -> None:
+    """Give the call's own target folder this warehouse's saved state (dagster-dbt copies
+    the project's `target/partial_parse.msgpack` only into a folder that has none)."""
+    saved = _partial_parse_file(data)
+    if saved.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(saved, target / "partial_parse.msgpack")
+
+
+def _keep_partial_parse(target: Path, data: Path) -> None:
+    """Save the call's state for the next call on this warehouse (written aside, then
+    renamed: another process may be reading it)."""
     parsed = target / "partial_parse.msgpack"
     if parsed.exists():
-        tmp = DBT_DIR / "target" / f".partial_parse.{os.getpid()}"
-        shutil.copyfile(parsed, tmp)
-        os.replace(tmp, DBT_DIR / "target" / "partial_parse.msgpack")
+        for dest in (_partial_parse_file(data), DBT_DIR / "target" / "partial_parse.msgpack"):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.parent / f".partial_parse.{os.getpid()}"
+            shutil.copyfile(parsed, tmp)
+            os.replace(tmp, dest)
 
 
 # target folders this process's dbt calls used, per group (newest last)
