@@ -192,24 +192,11 @@ def _relation_tokens(manifest: dict) -> dict[str, str]:
     return tokens
 
 
-def _audit_columns() -> dict[str, list[str]]:
-    """Columns of the ingest audit tables (sources without a yml column list)."""
-    from contract.audit import DDL
-
-    out = {}
-    for stmt in sqlglot.parse(DDL, dialect=DIALECT):
-        if isinstance(stmt, exp.Create):
-            schema = stmt.this
-            out[schema.this.name] = [c.name for c in schema.expressions if isinstance(c, exp.ColumnDef)]
-    return out
-
-
 def _base_schema(manifest: dict, project_dir: Path) -> dict[str, dict[str, str]]:
     """Columns of the sources and seeds, keyed by table token."""
     schema: dict[str, dict[str, str]] = {}
-    audit = _audit_columns()
-    for uid, src in manifest["sources"].items():
-        cols = list(src["columns"]) or audit.get(src["name"], [])
+    for uid, src in manifest["sources"].items():  # every column listed (generated from contract/)
+        cols = list(src["columns"])
         schema[_table_token(uid)] = {c: "text" for c in cols}
     for uid, node in manifest["nodes"].items():
         if node["resource_type"] == "seed":

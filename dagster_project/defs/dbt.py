@@ -150,13 +150,13 @@ def _build(
     for name, value in zip(("CRMWH_MIN_DATE", "CRMWH_MAX_DATE"), window or ("", "")):
         os.environ[name] = value
     (paths.warehouse.parent / "tmp").mkdir(parents=True, exist_ok=True)
-    # a test runs in the group that builds the last of its models (a relationship from
-    # fct_balance to dim_account runs with dim_account, after both exist); unit tests check
-    # the SQL, not the data: they run in the test suite, not in every build (DECISIONS.md)
     target = (
         DBT_DIR / "target" / f"{context.op_def.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
     )
     _seed_partial_parse(target, paths.data)
+    # a test runs in the group that builds the last of its models (a relationship from
+    # fct_balance to dim_account runs with dim_account, after both exist); unit tests check
+    # the SQL, not the data: they run in the test suite, not in every build (DECISIONS.md)
     with paths.writer_lock(context.log.warning):
         invocation = dbt.cli(
             ["build", "--indirect-selection", "buildable", "--exclude-resource-type", "unit_test"],
@@ -186,9 +186,13 @@ def _seed_partial_parse(target: Path, data: Path) -> None:
         shutil.copyfile(saved, target / "partial_parse.msgpack")
 
 
+STALE_STATE_S = 86400  # a warehouse's saved state unused this long is dropped (~3 MB each)
+
+
 def _keep_partial_parse(target: Path, data: Path) -> None:
     """Save the call's state for the next call on this warehouse (written aside, then
-    renamed: another process may be reading it)."""
+    renamed: another process may be reading it); drop the states of warehouses no call has
+    used for a day (test sessions make many: one full parse is all a dropped one costs)."""
     parsed = target / "partial_parse.msgpack"
     if parsed.exists():
         for dest in (_partial_parse_file(data), DBT_DIR / "target" / "partial_parse.msgpack"):
@@ -196,6 +200,10 @@ def _keep_partial_parse(target: Path, data: Path) -> None:
             tmp = dest.parent / f".partial_parse.{os.getpid()}"
             shutil.copyfile(parsed, tmp)
             os.replace(tmp, dest)
+    now = time.time()
+    for state in _partial_parse_file(data).parent.glob("*.msgpack"):
+        if now - state.stat().st_mtime > STALE_STATE_S:
+            state.unlink(missing_ok=True)
 
 
 # target folders this process's dbt calls used, per group (newest last)
