@@ -9,22 +9,32 @@ aggregates:
 - ranges and sets (scores 0..100, ranks >= 1, counts >= 0, tiers in the seed), keys
   not null and unique (a duplicated key is a fanned-out join);
 - reconciliations with the layers below, computed in the query as a difference column
-  expected within `BOUNDS["money_cny"]` of 0, or a pair of columns expected equal;
+  expected within `MONEY` of 0, or a pair of columns expected equal;
 - distributions that reveal a broken join: null-organisation share, mass-tier share,
-  rows per period against the previous period.
+  rows per period against the previous period, alerts per party.
+
+Integrity blocks, distribution warns: keys, ranges, sets and reconciliations prove the data
+wrong and are `error`s (a failure stops publishing); the distribution checks describe how a
+bank's data usually looks, and a tiny bank, a private-banking subsidiary or a history that
+starts mid-month legitimately falls outside them. Their bounds and whether one blocks are
+parameters, `dbt/seeds/mart_check_bounds.csv` (`Bound`), read when the suites run; by
+default they warn, with the observed value in the results.
 
 A suite (`MartSuite`) is one or more frames: a SQL query over the work file giving a
 frame (restricted to the run's window where the mart is large: the periods or dates
-from `min_date` to `max_date`, None = everything) and its declarations
-(`expectations.suites.Declaration`). Each frame is one GX validation, run on pandas as
+from `min_date` to `max_date`, None = everything) and its checks: declarations
+(`expectations.suites.Declaration`), or distribution checks that become declarations once
+the bounds are read. Each frame is one GX validation, run on pandas as
 the raw suites are (`expectations.validate.run_validation`): GX suite `<mart>` for the
 rows, `<mart>.<frame>` for the others. Helper columns start with `_`.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,30 +45,43 @@ import pandas as pd
 from expectations.suites import ERROR, WARN, Declaration
 from expectations.validate import Outcome, gx_context, run_validation, summarise
 
-# Bounds of the checks, in one place. Values seen on the dev data (10k customers x 125
-# days) are noted; a bound that fails on real data means looking at the data first.
-BOUNDS: dict[str, Any] = {
-    # |difference| allowed in a reconciliation, CNY: sums of decimals and doubles differ by
-    # rounding noise far below a fen; 1 CNY off is a break
-    "money_cny": 0.01,
-    # most share of rows without an organisation (home_org_id / org_id): every party with
-    # an account has a home outlet (dev data 0); more means a join lost the organisation
-    "null_org_share_max": 0.02,
-    # share of personal parties in tier mass per month (dev 0.77-0.81): most retail
-    # customers are below the gold line; all or almost none means a broken join or unit
-    "mass_share": (0.50, 0.98),
-    # rows of a period against the previous period's: customers do not vanish (dev
-    # 0.99-1.01; the current month is month to date but has the same parties) ...
-    "rows_vs_previous_min": 0.80,
-    # ... nor multiply: more is a fanned-out join (a warning: growth can be real)
-    "rows_vs_previous_max": 1.25,
-    # alerts fired on one business date per party (dev at most 0.035, month ends): a
-    # broken join firing for everyone goes far above
-    "alerts_per_party_max": 0.10,
-}
+# |difference| allowed in a reconciliation, CNY: sums of decimals and doubles differ by
+# rounding noise far below a fen; 1 CNY off is a break (integrity: not a parameter)
+MONEY = 0.01
 
-MONEY = BOUNDS["money_cny"]
-NULL_ORG_MOSTLY = 1 - BOUNDS["null_org_share_max"]
+BOUNDS_SEED = Path(__file__).resolve().parents[1] / "dbt" / "seeds" / "mart_check_bounds.csv"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A distribution check's bounds (None: open on that side) and whether it blocks."""
+
+    lower: float | None
+    upper: float | None
+    blocking: bool = False
+
+    @property
+    def severity(self) -> str:
+        return ERROR if self.blocking else WARN
+
+
+def load_bounds(seed: Path = BOUNDS_SEED) -> dict[str, Bound]:
+    """The seed's bounds by name (`mart_check_bounds.csv`; descriptions in its YAML)."""
+
+    def number(text: str) -> float | None:
+        return float(text) if text.strip() else None
+
+    with seed.open(encoding="utf-8", newline="") as f:
+        return {
+            row["name"]: Bound(
+                number(row["lower"]), number(row["upper"]), row["blocking"].strip().lower() == "true"
+            )
+            for row in csv.DictReader(f)
+        }
+
+
+# a distribution check: its declaration once the bounds are known (at validation time)
+Distribution = Callable[[Mapping[str, Bound]], Declaration]
 
 
 @dataclass(frozen=True)
@@ -70,7 +93,10 @@ class Frame:
 
     name: str  # "rows" (the GX suite is named after the mart) or another, e.g. "periods"
     sql: str
-    declarations: tuple[Declaration, ...]
+    checks: tuple[Declaration | Distribution, ...]
+
+    def declarations(self, bounds: Mapping[str, Bound]) -> tuple[Declaration, ...]:
+        return tuple(c if isinstance(c, Declaration) else c(bounds) for c in self.checks)
 
 
 @dataclass(frozen=True)
@@ -78,9 +104,8 @@ class MartSuite:
     mart: str
     frames: tuple[Frame, ...]
 
-    @property
-    def declarations(self) -> list[Declaration]:
-        return [d for f in self.frames for d in f.declarations]
+    def declarations(self, bounds: Mapping[str, Bound]) -> list[Declaration]:
+        return [d for f in self.frames for d in f.declarations(bounds)]
 
 
 # --- declarations ---------------------------------------------------------------------
@@ -140,13 +165,44 @@ def mean_between(col: str, lo: float, hi: float, name: str, severity: str = ERRO
     return Declaration(name, "ExpectColumnMeanToBeBetween", col, severity, kwargs)
 
 
-def rows_vs_previous(drop_blocks: bool = True) -> list[Declaration]:
+# --- distribution checks: bounds and severity from the seed ------------------------
+
+
+def null_share(col: str) -> Distribution:
+    """At most the bound's share of rows without `col` (an organisation)."""
+
+    def declare(bounds: Mapping[str, Bound]) -> Declaration:
+        b = bounds["null_org_share"]
+        return not_null(col, b.severity, mostly=1 - (b.upper or 0), name=f"{col}.null_share")
+
+    return declare
+
+
+def share_between(col: str, bound: str, name: str, mean: bool = False) -> Distribution:
+    """A share column within the bound (`mean`: the mean of a 0/1 column)."""
+
+    def declare(bounds: Mapping[str, Bound]) -> Declaration:
+        b = bounds[bound]
+        if mean:
+            return mean_between(col, b.lower, b.upper, name, b.severity)
+        return between(col, b.lower, b.upper, name, b.severity)
+
+    return declare
+
+
+def rows_vs_previous(drop_can_block: bool = True) -> tuple[Distribution, Distribution]:
     """On a per-period frame with `rows_vs_previous` (rows / the previous period's)."""
-    drop = (BOUNDS["rows_vs_previous_min"], None, "rows.no_drop") + (() if drop_blocks else (WARN,))
-    return [
-        between("rows_vs_previous", *drop),
-        between("rows_vs_previous", None, BOUNDS["rows_vs_previous_max"], "rows.no_jump", WARN),
-    ]
+
+    def drop(bounds: Mapping[str, Bound]) -> Declaration:
+        b = bounds["rows_vs_previous_drop"]
+        severity = b.severity if drop_can_block else WARN
+        return between("rows_vs_previous", b.lower, None, "rows.no_drop", severity)
+
+    def jump(bounds: Mapping[str, Bound]) -> Declaration:
+        b = bounds["rows_vs_previous_jump"]
+        return between("rows_vs_previous", None, b.upper, "rows.no_jump", b.severity)
+
+    return drop, jump
 
 
 # --- SQL pieces -----------------------------------------------------------------------
@@ -192,7 +248,7 @@ CUSTOMER_CONTRIBUTION = MartSuite(
                     between(c, 0, None)
                     for c in ("account_count", "product_count", "txn_count", "supplement_count")
                 ),
-                not_null("home_org_id", mostly=NULL_ORG_MOSTLY, name="home_org_id.null_share"),
+                null_share("home_org_id"),
             ),
         ),
         # Σ aum_adb of the mart = Σ ADB of the is_aum accounts that have a party, per month
@@ -297,7 +353,7 @@ VIP_TIER = MartSuite(
                 pair_equal("raw_tier", "_raw_tier_by_seed", "raw_tier.by_seed_thresholds"),
                 between("watch_months", 0, None),
                 in_set("_dim_party_kind", ["personal"]),
-                not_null("home_org_id", mostly=NULL_ORG_MOSTLY, name="home_org_id.null_share"),
+                null_share("home_org_id"),
             ),
         ),
         # per finished month: Σ adb_aum = Σ int_party_months.adb_aum of personal parties
@@ -319,7 +375,7 @@ VIP_TIER = MartSuite(
             (
                 near_zero("_adb_aum_gap", "adb_aum.reconciles_with_party_months"),
                 not_null("rows", name="period.has_rows"),
-                between("mass_share", *BOUNDS["mass_share"], name="tier.mass_share"),
+                share_between("mass_share", "mass_share", "tier.mass_share"),
                 *rows_vs_previous(),
             ),
         ),
@@ -355,8 +411,8 @@ VIP_DAILY = MartSuite(
                 between("gap_to_next_tier", 0, None),
                 near_zero("_mtd_adb_aum_gap", "mtd_adb_aum.reconciles_with_party_months"),
                 between("_days_before_latest", 0, 0, "as_of_date.is_latest_loaded"),
-                mean_between("_is_mass", *BOUNDS["mass_share"], name="tier.mass_share"),
-                not_null("home_org_id", mostly=NULL_ORG_MOSTLY, name="home_org_id.null_share"),
+                share_between("_is_mass", "mass_share", "tier.mass_share", mean=True),
+                null_share("home_org_id"),
             ),
         ),
     ),
@@ -398,7 +454,7 @@ MANAGER_KPI = MartSuite(
                 near_zero("_total_score_gap", "total.is_sum_of_scores", 1e-6),
                 between("rank_in_team", 1, None),
                 between("rank_in_org", 1, None),
-                not_null("org_id", mostly=NULL_ORG_MOSTLY, name="org_id.null_share"),
+                null_share("org_id"),
             ),
         ),
         Frame(
@@ -436,7 +492,7 @@ TEAM_KPI = MartSuite(
                 between("rank_among_siblings", 1, None),
                 between("manager_count", 0, None),
                 between("team_level", 1, None),
-                not_null("org_id", mostly=NULL_ORG_MOSTLY, name="org_id.null_share"),
+                null_share("org_id"),
             ),
         ),
         Frame(
@@ -482,7 +538,7 @@ ALERTS = MartSuite(
                 is_null("_rule_unknown", "rule_id.in_seed"),
                 pair_equal("severity", "_seed_severity", "severity.is_rule_severity"),
                 pair_equal("entity_type", "_seed_entity_type", "entity_type.is_rule_entity_type"),
-                not_null("org_id", mostly=NULL_ORG_MOSTLY, name="org_id.null_share"),
+                null_share("org_id"),
             ),
         ),
         Frame(
@@ -491,7 +547,7 @@ ALERTS = MartSuite(
         select strftime(as_of_date, '%Y-%m-%d') as as_of_date, count(*) as alerts,
                count(*) / (select count(*) from core.dim_customer) as alerts_per_party
         from marts.mart_alerts where as_of_date between {lo} and {hi} group by as_of_date""",
-            (between("alerts_per_party", 0, BOUNDS["alerts_per_party_max"], "alerts.per_party"),),
+            (share_between("alerts_per_party", "alerts_per_party", "alerts.per_party"),),
         ),
     ),
 )
@@ -538,7 +594,7 @@ TOP_CORPORATE = MartSuite(
             # a top-N list is as long as the parties that qualify: it shrinks for real when
             # loans are repaid (a bank with a few corporate borrowers per outlet loses most
             # of its loan_balance rows in a month), so a drop only warns here
-            (*rows_vs_previous(drop_blocks=False),),
+            (*rows_vs_previous(drop_can_block=False),),
         ),
     ),
 )
@@ -629,7 +685,7 @@ CUSTOMER_360 = MartSuite(
                 between("open_account_count", 0, None),
                 between("_products_over_accounts", None, 0, "product_count.at_most_accounts"),
                 between("_days_before_latest", 0, 0, "as_of_date.is_latest_loaded"),
-                not_null("home_org_id", mostly=NULL_ORG_MOSTLY, name="home_org_id.null_share"),
+                null_share("home_org_id"),
             ),
         ),
     ),
@@ -663,25 +719,33 @@ def suite_name(mart: str, frame: Frame) -> str:
 
 
 def _definition(name: str, decls: tuple[Declaration, ...]):
-    """The frame's ValidationDefinition in the process's GX context (made on first use)."""
+    """The frame's ValidationDefinition in the process's GX context (made on first use, and
+    again when its declarations changed: the bounds were edited)."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
     with _lock:
-        if name not in _definitions:
-            ctx = gx_context()
-            sources = ctx.data_sources.all()
-            source = sources["marts"] if "marts" in sources else ctx.data_sources.add_pandas("marts")
-            batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
-            suite = ctx.suites.add(gx.ExpectationSuite(name=name))
-            for d in decls:
-                severity = "critical" if d.severity == ERROR else "warning"
-                expectation = getattr(gxe, d.expectation)
-                suite.add_expectation(expectation(**d.kwargs, severity=severity, meta={"name": d.name}))
-            _definitions[name] = ctx.validation_definitions.add(
-                gx.ValidationDefinition(name=name, data=batch, suite=suite)
-            )
-        return _definitions[name]
+        made = _definitions.get(name)
+        if made is not None and made[0] == decls:
+            return made[1]
+        ctx = gx_context()
+        sources = ctx.data_sources.all()
+        source = sources["marts"] if "marts" in sources else ctx.data_sources.add_pandas("marts")
+        if made is not None:  # the bounds changed since: the suite is made again
+            ctx.validation_definitions.delete(name)
+            ctx.suites.delete(name)
+            source.delete_asset(name)
+        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
+        suite = ctx.suites.add(gx.ExpectationSuite(name=name))
+        for d in decls:
+            severity = "critical" if d.severity == ERROR else "warning"
+            expectation = getattr(gxe, d.expectation)
+            suite.add_expectation(expectation(**d.kwargs, severity=severity, meta={"name": d.name}))
+        definition = ctx.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite)
+        )
+        _definitions[name] = (decls, definition)
+        return definition
 
 
 def _date_literal(value: str | None, default: str) -> str:
@@ -703,29 +767,40 @@ def _pandas(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
 
 
 def validate_mart(
-    con: duckdb.DuckDBPyConnection, mart: str, min_date: str | None, max_date: str | None
+    con: duckdb.DuckDBPyConnection,
+    mart: str,
+    min_date: str | None,
+    max_date: str | None,
+    bounds: Mapping[str, Bound] | None = None,
 ) -> tuple[bool, dict]:
     """Run `mart`'s suite on the work file behind `con` over the run's window (ISO dates;
-    None = the whole history on that side). Returns (passed, metadata): passed is False
-    only when an `error` expectation failed; metadata as `expectations.validate.summarise`
-    (each result with its observed values) plus the rows each frame checked."""
+    None = the whole history on that side), with the distribution bounds `bounds` (None:
+    the seed's). Returns (passed, metadata): passed is False only when an `error`
+    expectation failed (a failed warning is listed, with its observed value, and passes);
+    metadata as `expectations.validate.summarise` plus the rows each frame checked."""
     suite = MART_SUITES[mart]
+    bounds = load_bounds() if bounds is None else bounds
     outcomes: list[Outcome] = []
     rows: dict[str, int] = {}
     for frame in suite.frames:
         data = _pandas(con, frame_sql(frame, min_date, max_date))
         rows[frame.name] = len(data)
         name = suite_name(mart, frame)
-        decls = list(frame.declarations)
-        outcomes += run_validation(_definition(name, frame.declarations), data, decls, {})
+        decls = frame.declarations(bounds)
+        outcomes += run_validation(_definition(name, decls), data, list(decls), {})
     passed, metadata = summarise(outcomes)
     window = {"mart": mart, "min_date": min_date, "max_date": max_date}
     return passed, {**window, "rows_checked": rows, **metadata}
 
 
 def validate_marts(
-    work: Path, min_date: str | None, max_date: str | None
+    work: Path,
+    min_date: str | None,
+    max_date: str | None,
+    bounds: Mapping[str, Bound] | None = None,
 ) -> dict[str, tuple[bool, dict]]:
-    """`validate_mart` for every mart of `MART_SUITES`, on `work` opened read-only once."""
+    """`validate_mart` for every mart of `MART_SUITES`, on `work` opened read-only once,
+    with the seed's bounds read once."""
+    bounds = load_bounds() if bounds is None else bounds
     with duckdb.connect(str(work), read_only=True) as con:
-        return {mart: validate_mart(con, mart, min_date, max_date) for mart in MART_SUITES}
+        return {mart: validate_mart(con, mart, min_date, max_date, bounds) for mart in MART_SUITES}

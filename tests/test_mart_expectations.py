@@ -1,7 +1,9 @@
 """Mart suites (expectations/marts.py) and Data Docs (expectations/data_docs.py) on a small
 hand-built work file: a consistent little warehouse whose ten marts pass, then one break
-of each kind (a fanned-out join, a reconciliation off by 1 CNY, a null-organisation share
-above the bound, a score of 101) that must fail with its expectation named and observed.
+of each kind (a fanned-out join, a reconciliation off by 1 CNY, a score of 101) that must
+fail with its expectation named and observed; and distributions outside their bounds (a
+null-organisation share, a bank of mostly VIPs) that warn, with the observed value, unless
+the seed `mart_check_bounds` makes the check blocking.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ import duckdb
 import pytest
 
 from expectations.data_docs import build_data_docs
-from expectations.marts import BOUNDS, MART_SUITES, validate_mart, validate_marts
+from expectations.marts import (
+    MART_SUITES,
+    Bound,
+    load_bounds,
+    validate_mart,
+    validate_marts,
+)
 
 PERIODS = [  # (period, period_start, as_of_date)
     ("202606", dt.date(2026, 6, 1), dt.date(2026, 6, 30)),
@@ -265,18 +273,62 @@ def test_a_reconciliation_off_by_one_cny_fails(broken):
     assert observed["partial_unexpected_list"] == [pytest.approx(1.0)]
 
 
-def test_a_null_org_share_above_the_bound_fails(broken):
+def test_a_null_org_share_above_the_bound_warns_unless_the_seed_makes_it_block(broken):
     # 3 of 42 parties (7%) lost their home outlet, above the 2% bound
-    assert BOUNDS["null_org_share_max"] < 3 / 42
+    bounds = load_bounds()
+    assert bounds["null_org_share"] == Bound(None, 0.02, blocking=False)
     broken.execute(
         "update marts.mart_customer_contribution set home_org_id = null "
         "where party_id in ('P01', 'P02', 'P03')"
     )
     passed, meta = validate_mart(broken, "mart_customer_contribution", None, None)
-    assert not passed and meta["failed_errors"] == ["home_org_id.null_share"]
+    assert passed and meta["failed_errors"] == []
+    assert meta["failed_warnings"] == ["home_org_id.null_share"]
     observed = meta["results"]["home_org_id.null_share"]
+    assert observed["severity"] == "warn"
     assert observed["unexpected_count"] == 6  # 3 parties x 2 months
     assert observed["unexpected_percent"] == pytest.approx(100 * 6 / 84)
+    # a bank that wants it to block says so in the seed
+    blocking = bounds | {"null_org_share": Bound(None, 0.02, blocking=True)}
+    passed, meta = validate_mart(broken, "mart_customer_contribution", None, None, blocking)
+    assert not passed and meta["failed_errors"] == ["home_org_id.null_share"]
+    # and the suite made for it does not outlive the bounds: the seed's warn again
+    assert validate_mart(broken, "mart_customer_contribution", None, None)[0]
+
+
+def test_a_bank_of_mostly_vips_warns_with_the_observed_share(broken):
+    # a private-banking subsidiary: 30 of 40 personal parties gold, not mass
+    broken.execute(
+        "update marts.mart_vip_daily set tier = 'gold', tier_rank = 1, mtd_raw_tier = 'gold', "
+        "mtd_raw_tier_rank = 1 where party_id < 'P30'"
+    )
+    passed, meta = validate_mart(broken, "mart_vip_daily", None, None)
+    assert passed and meta["failed_warnings"] == ["tier.mass_share"]
+    assert meta["results"]["tier.mass_share"]["observed_value"] == pytest.approx(10 / 40)
+    # a bound moved to fit the bank: nothing to warn about
+    fitted = load_bounds() | {"mass_share": Bound(0.2, 0.98)}
+    passed, meta = validate_mart(broken, "mart_vip_daily", None, None, fitted)
+    assert passed and meta["failed_warnings"] == []
+
+
+def test_the_seed_bounds_are_todays_defaults_and_none_blocks():
+    bounds = load_bounds()
+    assert bounds == {
+        "null_org_share": Bound(None, 0.02),
+        "mass_share": Bound(0.50, 0.98),
+        "rows_vs_previous_drop": Bound(0.80, None),
+        "rows_vs_previous_jump": Bound(None, 1.25),
+        "alerts_per_party": Bound(0.0, 0.10),
+    }
+    # every distribution check takes its severity from the seed: warn by default
+    severities = {
+        d.name: d.severity
+        for suite in MART_SUITES.values()
+        for d in suite.declarations(bounds)
+        if d.name.endswith(("null_share", "mass_share", "no_drop", "no_jump", "per_party"))
+    }
+    assert set(severities.values()) == {"warn"}
+    assert {"tier.mass_share", "alerts.per_party", "rows.no_drop"} <= set(severities)
 
 
 def test_a_score_of_101_fails(broken):
