@@ -9,12 +9,13 @@ cached build. Helpers the test modules share are in `helpers.py`, not here."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from helpers import START, check_errors, copy_tree, landing_dates
+from helpers import START, check_errors, copy_tree, landing_dates, md5
 
 from crmwh.synth.generate import generate
 
@@ -77,6 +78,40 @@ def merge_landing(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("merge_landing")
     generate(out, customers=400, days=23, start=START, seed=3, dirt="none")
     return out
+
+
+@pytest.fixture(scope="session")
+def partial_landing(tmp_path_factory) -> Path:
+    """A bank that starts mid-month: 2026-08-11 to 09-04, so August is its one finished
+    month, without targets (CRM TARGET comes on the 1st: the first on 09-01), and the
+    dates up to 08-30 have no TARGET file at all; a few contacts carry codes CRM added
+    without notice (outcome `callback`, method `email`)."""
+    out = tmp_path_factory.mktemp("partial")
+    generate(out, customers=300, days=25, start=dt.date(2026, 8, 11), seed=9, dirt="default")
+    recode_contacts(out, "method", "email", count=1)
+    recode_contacts(out, "outcome", "callback", count=3)
+    return out
+
+
+def recode_contacts(landing: Path, column: str, code: str, count: int) -> None:
+    """The first `count` contacts of the landing folder (in date order) get `code` in
+    `column` (a CSV without quoted fields); each changed file's md5 in its `.OK` follows."""
+    for path in sorted(landing.glob("CRM_CONTACT_*.csv")):
+        header, *rows = path.read_text(encoding="utf-8").splitlines()
+        at = header.split(",").index(column)
+        for i, row in enumerate(rows[:count]):
+            fields = row.split(",")
+            fields[at] = code
+            rows[i] = ",".join(fields)
+        count -= min(count, len(rows))
+        content = "".join(f"{line}\n" for line in [header, *rows]).encode("utf-8")
+        if content != path.read_bytes():
+            ok = landing / f"CRM_{path.stem.rsplit('_', 1)[1]}.OK"
+            old, new = md5(path), hashlib.md5(content).hexdigest()
+            path.write_bytes(content)
+            ok.write_text(ok.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        if count == 0:
+            return
 
 
 # --- built warehouses ---------------------------------------------------------------------
