@@ -108,15 +108,18 @@ def _docs(args: argparse.Namespace) -> int:
 
 def _notebooks(args: argparse.Namespace) -> int:
     """The analyst notebooks executed on the published warehouse, as HTML in --out."""
-    from nbclient.exceptions import CellExecutionError
-
-    from crmwh.notebooks import render
+    from crmwh.notebooks import NotebooksFailed, render
 
     try:
         pages = render(Path(args.data), Path(args.out))
-    except (CellExecutionError, FileNotFoundError) as e:
-        last = re.sub(r"\x1b\[[0-9;]*m", "", str(e).strip().splitlines()[-1])  # no terminal colours
-        print(f"crmwh notebooks: a notebook failed: {last}", file=sys.stderr)
+    except NotebooksFailed as e:
+        for failure in e.failures:
+            error = re.sub(r"\x1b\[[0-9;]*m", "", failure.error)  # no terminal colours
+            where = f"cell {failure.cell}: {failure.first_line}" if failure.cell else "no cell ran"
+            print(
+                f"crmwh notebooks: {failure.source.name} failed at {where}\n    {error}", file=sys.stderr
+            )
+        print(f"{len(e.pages)} notebooks rendered, {len(e.failures)} failed", file=sys.stderr)
         return 1
     print(f"{len(pages)} notebooks: {Path(args.out) / 'index.html'}")
     return 0
