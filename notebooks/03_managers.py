@@ -50,6 +50,19 @@ finished = months.filter(pl.col("is_finished"))["period"].to_list()
 # The latest finished month; a month to date only when no month has finished yet.
 MONTH = finished[-1] if finished else months["period"][-1]
 print(f"months in the KPI mart: {', '.join(months['period'])}; scorecard month: {MONTH}")
+# Completion needs a target, and CRM TARGET comes on the 1st of a month: a history that
+# starts mid-month has no target for its first month (completion and score stay empty).
+HAS_TARGETS = (
+    analyst.query(
+        con,
+        "select count(completion) as n from marts.mart_manager_kpi where period = ?",
+        [MONTH],
+    )["n"][0]
+    > 0
+)
+NO_TARGETS = f"No manager has a target for {MONTH} (CRM TARGET not delivered for it): no completion."
+if not HAS_TARGETS:
+    print(NO_TARGETS)
 
 # %% [markdown]
 # ## 1. Team scorecards
@@ -128,11 +141,12 @@ team_summary = team_total.join(
     how="left",
 ).with_columns(pl.col("total_score").round(1))
 best = team_summary.sort("total_score", descending=True, nulls_last=True).row(0, named=True)
-print(
-    f"Highest team total in {MONTH}: {best['team_id']} with {best['total_score']} points; "
-    f"its weakest indicator is {best['weakest_indicator']} "
-    f"at {best['weakest_completion']:.0%} of target."
+weakest = (
+    f"its weakest indicator is {best['weakest_indicator']} at {best['weakest_completion']:.0%} of target"
+    if best["weakest_completion"] is not None
+    else "no indicator has a target, so none is weakest"
 )
+print(f"Highest team total in {MONTH}: {best['team_id']} with {best['total_score']} points; {weakest}.")
 team_summary.drop("parent_team_id")
 
 # %% [markdown]
@@ -143,78 +157,88 @@ team_summary.drop("parent_team_id")
 # extra completion earns no more points. Triangles at the edges stand for values beyond the drawn range.
 
 # %%
-managers = analyst.query(
-    con,
-    """
-    select manager_id, team_id, indicator, actual, target, completion, cap, score
-    from marts.mart_manager_kpi
-    where period = ? and indicator <> 'total' and completion is not null""",
-    [MONTH],
-)
-order = (
-    managers.group_by("indicator")
-    .agg(pl.col("completion").median().alias("median"))
-    .sort("median")["indicator"]
-    .to_list()
-)
-low, high = COMPLETION_SHOWN
+if HAS_TARGETS:
+    managers = analyst.query(
+        con,
+        """
+        select manager_id, team_id, indicator, actual, target, completion, cap, score
+        from marts.mart_manager_kpi
+        where period = ? and indicator <> 'total' and completion is not null""",
+        [MONTH],
+    )
+    order = (
+        managers.group_by("indicator")
+        .agg(pl.col("completion").median().alias("median"))
+        .sort("median")["indicator"]
+        .to_list()
+    )
+    low, high = COMPLETION_SHOWN
 
-fig, ax = plt.subplots(figsize=(10, 0.6 * len(order) + 2))
-for y, ind in enumerate(order):
-    values = managers.filter(pl.col("indicator") == ind)["completion"].to_numpy()
-    # spread the dots vertically a little so that equal values stay visible
-    offsets = np.linspace(-0.25, 0.25, len(values)) if len(values) > 1 else np.zeros(1)
-    inside = (values >= low) & (values <= high)
-    ax.scatter(values[inside], y + offsets[inside], s=18, alpha=0.7, color="tab:blue")
-    ax.scatter(
-        np.full((values > high).sum(), high),
-        y + offsets[values > high],
-        marker=">",
-        s=30,
-        color="tab:orange",
-    )
-    ax.scatter(
-        np.full((values < low).sum(), low), y + offsets[values < low], marker="<", s=30, color="tab:red"
-    )
-    median = float(np.median(values))
-    ax.scatter([min(max(median, low), high)], [y], marker="|", s=400, color="black")
-    if not low <= median <= high:  # say where the median really is
-        ax.text(
-            high if median > high else low,
-            y + 0.3,
-            f"median {median:.0%}",
-            ha="right" if median > high else "left",
-            fontsize=8,
+    fig, ax = plt.subplots(figsize=(10, 0.6 * len(order) + 2))
+    for y, ind in enumerate(order):
+        values = managers.filter(pl.col("indicator") == ind)["completion"].to_numpy()
+        # spread the dots vertically a little so that equal values stay visible
+        offsets = np.linspace(-0.25, 0.25, len(values)) if len(values) > 1 else np.zeros(1)
+        inside = (values >= low) & (values <= high)
+        ax.scatter(values[inside], y + offsets[inside], s=18, alpha=0.7, color="tab:blue")
+        ax.scatter(
+            np.full((values > high).sum(), high),
+            y + offsets[values > high],
+            marker=">",
+            s=30,
+            color="tab:orange",
         )
-ax.axvline(1.0, color="black", linewidth=1.2)
-for cap in managers["cap"].drop_nulls().unique().to_list():
-    ax.axvline(cap, color="grey", linestyle="--", linewidth=1)
-ax.set_yticks(range(len(order)), order)
-ax.set_xlim(low - 0.05, high + 0.05)
-ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-ax.set_xlabel("completion (actual vs target; black tick = median manager)")
-ax.set_title(f"Manager completion against target per indicator, {MONTH}")
-fig.tight_layout()
-plt.close(fig)
-analyst.drawn(fig)
+        ax.scatter(
+            np.full((values < low).sum(), low),
+            y + offsets[values < low],
+            marker="<",
+            s=30,
+            color="tab:red",
+        )
+        median = float(np.median(values))
+        ax.scatter([min(max(median, low), high)], [y], marker="|", s=400, color="black")
+        if not low <= median <= high:  # say where the median really is
+            ax.text(
+                high if median > high else low,
+                y + 0.3,
+                f"median {median:.0%}",
+                ha="right" if median > high else "left",
+                fontsize=8,
+            )
+    ax.axvline(1.0, color="black", linewidth=1.2)
+    for cap in managers["cap"].drop_nulls().unique().to_list():
+        ax.axvline(cap, color="grey", linestyle="--", linewidth=1)
+    ax.set_yticks(range(len(order)), order)
+    ax.set_xlim(low - 0.05, high + 0.05)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel("completion (actual vs target; black tick = median manager)")
+    ax.set_title(f"Manager completion against target per indicator, {MONTH}")
+    fig.tight_layout()
+    plt.close(fig)
+    display(analyst.drawn(fig))
+else:
+    print(NO_TARGETS)
 
 # %%
-completion_table = (
-    managers.group_by("indicator")
-    .agg(
-        pl.len().alias("managers_scored"),
-        (pl.col("completion") >= 1).mean().round(2).alias("share_on_target"),
-        pl.col("completion").median().round(2).alias("median_completion"),
-        (pl.col("completion") > high).sum().alias("beyond_drawn_range"),
+if HAS_TARGETS:
+    completion_table = (
+        managers.group_by("indicator")
+        .agg(
+            pl.len().alias("managers_scored"),
+            (pl.col("completion") >= 1).mean().round(2).alias("share_on_target"),
+            pl.col("completion").median().round(2).alias("median_completion"),
+            (pl.col("completion") > high).sum().alias("beyond_drawn_range"),
+        )
+        .sort("median_completion")
     )
-    .sort("median_completion")
-)
-weakest = completion_table.row(0, named=True)
-print(
-    f"Weakest indicator in {MONTH}: {weakest['indicator']}, median completion "
-    f"{weakest['median_completion']:.0%}, {weakest['share_on_target']:.0%} of managers on target."
-)
-display(completion_table)
+    weakest = completion_table.row(0, named=True)
+    print(
+        f"Weakest indicator in {MONTH}: {weakest['indicator']}, median completion "
+        f"{weakest['median_completion']:.0%}, {weakest['share_on_target']:.0%} of managers on target."
+    )
+    display(completion_table)
+else:
+    print(NO_TARGETS)
 
 # %% [markdown]
 # ## 3. Rank changes between the last two months
@@ -236,7 +260,8 @@ ranks = analyst.query(
     compared,
 )
 wide = pl.DataFrame()
-if prev != last:  # managers ranked in both months only
+# managers ranked in both months only (a month without targets ranks nobody)
+if prev != last and set(compared) <= set(ranks["period"]):
     wide = (
         ranks.pivot(on="period", index=["manager_id", "team_id"], values="rank_in_team")
         .drop_nulls()

@@ -36,9 +36,12 @@ PANELS_PER_ROW = 3
 MILLION, THOUSAND = 1e6, 1e3
 
 con = analyst.published()
-alerts = analyst.export("mart_alerts").with_columns(
-    pl.col("as_of_date").dt.truncate("1w").alias("week")
-)  # weeks start on Monday
+try:
+    alerts = analyst.export("mart_alerts")
+except FileNotFoundError:  # no alert has fired: an empty mart exports no file
+    alerts = analyst.query(con, "select * from marts.mart_alerts")  # its columns, no row
+alerts = alerts.with_columns(pl.col("as_of_date").dt.truncate("1w").alias("week"))  # from Mondays
+NO_ALERTS = "No alert has fired in the published window: nothing to show."
 window = analyst.query(con, "select min_date, max_date from meta.published").row(0, named=True)
 print(
     f"{alerts.height:,} alert firings from {alerts['as_of_date'].min()} "
@@ -54,53 +57,62 @@ print(
 # 90 days before) can only fire once the warehouse holds that much history.
 
 # %%
-weekly = alerts.group_by("rule_id", "week").len("firings").sort("rule_id", "week")
-rules = weekly["rule_id"].unique().sort().to_list()
-rows = -(-len(rules) // PANELS_PER_ROW)
-cols = min(len(rules), PANELS_PER_ROW)
+if alerts.height:
+    weekly = alerts.group_by("rule_id", "week").len("firings").sort("rule_id", "week")
+    rules = weekly["rule_id"].unique().sort().to_list()
+    rows = -(-len(rules) // PANELS_PER_ROW)
+    cols = min(len(rules), PANELS_PER_ROW)
 
-fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.2 * rows), squeeze=False, sharex=True)
-for ax, rule in zip(axes.flat, rules):
-    part = weekly.filter(pl.col("rule_id") == rule)
-    ax.bar(part["week"].to_list(), part["firings"].to_list(), width=5, color="tab:blue")
-    ax.set_title(rule)
-    ax.set_ylabel("firings per week")
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
-    ax.tick_params(axis="x", labelrotation=45)
-for ax in list(axes.flat)[len(rules) :]:
-    ax.remove()
-fig.suptitle("Weekly alert firings per rule (week starting Monday)")
-fig.tight_layout()
-plt.close(fig)
-analyst.drawn(fig)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.2 * rows), squeeze=False, sharex=True)
+    for ax, rule in zip(axes.flat, rules):
+        part = weekly.filter(pl.col("rule_id") == rule)
+        ax.bar(part["week"].to_list(), part["firings"].to_list(), width=5, color="tab:blue")
+        ax.set_title(rule)
+        ax.set_ylabel("firings per week")
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+        ax.tick_params(axis="x", labelrotation=45)
+    for ax in list(axes.flat)[len(rules) :]:
+        ax.remove()
+    fig.suptitle("Weekly alert firings per rule (week starting Monday)")
+    fig.tight_layout()
+    plt.close(fig)
+    display(analyst.drawn(fig))
+else:
+    print(NO_ALERTS)
 
 # %%
-per_rule = (
-    alerts.group_by("rule_id", "severity", "entity_type")
-    .agg(
-        pl.len().alias("firings"),
-        pl.col("entity_id").n_unique().alias("distinct_entities"),
-        pl.col("as_of_date").min().alias("first_fired"),
-        pl.col("as_of_date").max().alias("last_fired"),
-        pl.col("week").n_unique().alias("weeks_with_firings"),
+if alerts.height:
+    per_rule = (
+        alerts.group_by("rule_id", "severity", "entity_type")
+        .agg(
+            pl.len().alias("firings"),
+            pl.col("entity_id").n_unique().alias("distinct_entities"),
+            pl.col("as_of_date").min().alias("first_fired"),
+            pl.col("as_of_date").max().alias("last_fired"),
+            pl.col("week").n_unique().alias("weeks_with_firings"),
+        )
+        .sort("firings", descending=True)
     )
-    .sort("firings", descending=True)
-)
-busiest = per_rule.row(0, named=True)
-print(
-    f"Most frequent rule: {busiest['rule_id']} ({busiest['firings']} firings on "
-    f"{busiest['distinct_entities']} {busiest['entity_type']}s)."
-)
-first_day = alerts.filter(pl.col("as_of_date") == window["min_date"]).group_by("rule_id").len()
-for rule, n in first_day.sort("len", descending=True).iter_rows():
-    total = per_rule.filter(pl.col("rule_id") == rule)["firings"].sum()
+    busiest = per_rule.row(0, named=True)
     print(
-        f"  {rule}: {n} of its {total} firings on the first day of the window (a backlog found at once)."
+        f"Most frequent rule: {busiest['rule_id']} ({busiest['firings']} firings on "
+        f"{busiest['distinct_entities']} {busiest['entity_type']}s)."
     )
-late = per_rule.filter(pl.col("first_fired") > window["min_date"]).sort("first_fired")
-for rule, first in late.select("rule_id", "first_fired").iter_rows():
-    print(f"  {rule} first fired on {first}, {(first - window['min_date']).days} days into the window.")
-display(per_rule)
+    first_day = alerts.filter(pl.col("as_of_date") == window["min_date"]).group_by("rule_id").len()
+    for rule, n in first_day.sort("len", descending=True).iter_rows():
+        total = per_rule.filter(pl.col("rule_id") == rule)["firings"].sum()
+        print(
+            f"  {rule}: {n} of its {total} firings on the first day of the window "
+            "(a backlog found at once)."
+        )
+    late = per_rule.filter(pl.col("first_fired") > window["min_date"]).sort("first_fired")
+    for rule, first in late.select("rule_id", "first_fired").iter_rows():
+        print(
+            f"  {rule} first fired on {first}, {(first - window['min_date']).days} days into the window."
+        )
+    display(per_rule)
+else:
+    print(NO_ALERTS)
 
 # %% [markdown]
 # ## 2. Customers moving money out
@@ -265,34 +277,37 @@ print(
 )
 
 # %%
-top = holders.head(TOP_DORMANT).with_columns(pl.col("aum_balance").fill_null(0))
-tiers_here = top["tier"].unique(maintain_order=True).to_list()
-colours = {t: plt.colormaps["tab10"](i % 10) for i, t in enumerate(tiers_here)}
-labels = [f"{p} ({t})" for p, t in top.select("party_id", "tier").iter_rows()]
+if holders.height:
+    top = holders.head(TOP_DORMANT).with_columns(pl.col("aum_balance").fill_null(0))
+    tiers_here = top["tier"].unique(maintain_order=True).to_list()
+    colours = {t: plt.colormaps["tab10"](i % 10) for i, t in enumerate(tiers_here)}
+    labels = [f"{p} ({t})" for p, t in top.select("party_id", "tier").iter_rows()]
 
-fig, ax = plt.subplots(figsize=(10, 0.4 * top.height + 2))
-ax.barh(labels, top["aum_balance"] / THOUSAND, color=[colours[t] for t in top["tier"]])
-flags = top.select("aum_balance", "dormant_balance", "is_dormant_high_value", "is_churn_risk")
-for y, (aum, dormant_balance, high_value, churn_flag) in enumerate(flags.iter_rows()):
-    note = (
-        f" dormant {dormant_balance / THOUSAND:,.1f}k"
-        + (", tagged high-value" if high_value else "")
-        + (", churn risk" if churn_flag else "")
+    fig, ax = plt.subplots(figsize=(10, 0.4 * top.height + 2))
+    ax.barh(labels, top["aum_balance"] / THOUSAND, color=[colours[t] for t in top["tier"]])
+    flags = top.select("aum_balance", "dormant_balance", "is_dormant_high_value", "is_churn_risk")
+    for y, (aum, dormant_balance, high_value, churn_flag) in enumerate(flags.iter_rows()):
+        note = (
+            f" dormant {dormant_balance / THOUSAND:,.1f}k"
+            + (", tagged high-value" if high_value else "")
+            + (", churn risk" if churn_flag else "")
+        )
+        ax.text(aum / THOUSAND, y, note, va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("AUM balance today (CNY thousands); label: balance left in the dormant account(s)")
+    ax.set_title(f"Top {top.height} holders of dormant accounts by AUM today")
+    ax.legend(
+        handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()],
+        labels=list(colours),
+        title="tier",
+        loc="lower right",
     )
-    ax.text(aum / THOUSAND, y, note, va="center", fontsize=8)
-ax.invert_yaxis()
-ax.set_xlabel("AUM balance today (CNY thousands); label: balance left in the dormant account(s)")
-ax.set_title(f"Top {top.height} holders of dormant accounts by AUM today")
-ax.legend(
-    handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()],
-    labels=list(colours),
-    title="tier",
-    loc="lower right",
-)
-ax.margins(x=0.2)
-fig.tight_layout()
-plt.close(fig)
-analyst.drawn(fig)
+    ax.margins(x=0.2)
+    fig.tight_layout()
+    plt.close(fig)
+    display(analyst.drawn(fig))
+else:
+    print("No account has gone dormant (no DORMANT alert): no holder to show.")
 
 # %%
 # Holders of dormant accounts per tier: how many, how much AUM they hold, how many the 360 view tags.
