@@ -74,3 +74,19 @@ def test_render_writes_one_page_per_notebook_and_an_index(demo_data, tmp_path, m
     assert [p.name for p in pages] == [f"{NOTEBOOKS[0].stem}.html"]
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert pages[0].name in index and "<img" in pages[0].read_text(encoding="utf-8")
+
+
+def test_a_failing_notebook_is_named_with_its_cell_and_error(tmp_path, capsys, monkeypatch):
+    from crmwh.cli import main
+
+    # no published warehouse in --data: the first code cell of each notebook stops
+    monkeypatch.setattr("crmwh.notebooks.sources", lambda: NOTEBOOKS[:2])
+    assert main(["notebooks", "--data", str(tmp_path / "none"), "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    for source in NOTEBOOKS[:2]:
+        cells = jupytext.read(source).cells
+        first_code = next(i for i, c in enumerate(cells, start=1) if c.cell_type == "code")
+        assert f"{source.name} failed at cell {first_code}: " in err, err
+    assert err.count("FileNotFoundError: no published warehouse") == 2
+    assert "0 notebooks rendered, 2 failed" in err
+    assert not list(tmp_path.glob("0*.html"))
