@@ -6,9 +6,11 @@
   An entity not delivered yet (CRM TARGET before the 1st of a month, a history that starts
   mid-month) has no file in the raw zone, and DuckDB's read_parquet fails on an empty glob:
   then the model reads zero rows of the same columns and types (`empty_current_batches`).
+  Only when models are built (run, build): `dbt compile` (lineage, docs) keeps the full
+  form, whatever has been delivered.
 #}
 {% macro current_batches(table, sys) -%}
-    {%- if execute and not raw_files_exist(table) -%}
+    {%- if execute and flags.WHICH in ('run', 'build') and not raw_files_exist(table) -%}
     {{ empty_current_batches(table) }}
     {%- else -%}
     select
