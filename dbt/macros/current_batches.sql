@@ -15,4 +15,5 @@
         and batch.is_current
         and batch.biz_date = {{ yyyymmdd_to_date('src.biz_date') }}
         and batch.version = src.version
+        and left(batch.ok_md5, 12) = src.ok
 {%- endmacro %}
