@@ -134,11 +134,14 @@ def _check_file(landing: Path, entry, result: FileResult, limits: Limits) -> Par
             f"total_mismatch: .OK says {cents_text(entry.total_cents)}, "
             f"file sums to {cents_text(parsed.total_cents)}"
         )
-    elif parsed.rows_in and len(parsed.quarantined) > limits.max_quarantine_share * parsed.rows_in:
+    elif len(parsed.quarantined) > (
+        limits.max_quarantine_share * parsed.rows_in + limits.quarantine_allowance
+    ):
         share = len(parsed.quarantined) / parsed.rows_in
         result.problem = (
             f"quality: quarantine_share {len(parsed.quarantined)} of {parsed.rows_in} records "
-            f"({share:.1%}) quarantined, limit max_quarantine_share {limits.max_quarantine_share:.1%}"
+            f"({share:.1%}) quarantined, limit max_quarantine_share "
+            f"{limits.max_quarantine_share:.1%} + quarantine_allowance {limits.quarantine_allowance}"
         )
     if entity.keys and parsed.frame.height:
         keys = parsed.frame.select(entity.keys)

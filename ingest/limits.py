@@ -13,6 +13,7 @@ SEED = Path(__file__).resolve().parents[1] / "dbt" / "seeds" / "ingest_limits.cs
 @dataclass(frozen=True)
 class Limits:
     max_quarantine_share: float = 0.05
+    quarantine_allowance: int = 5
     min_full_snapshot_ratio: float = 0.5
     min_full_snapshot_rows: int = 20
     max_line_bytes: int = 1 << 20
