@@ -204,9 +204,11 @@ def _verify(landing: Path, raw_root: Path, result: BatchResult, content: bytes, 
     problems = [f"{f.file} {f.problem}" for f in result.files if f.problem]
     if problems:
         # a content threshold first names its kind: `quality: ...` as a failed suite does
-        quality = all(f.problem.startswith("quality:") for f in result.files if f.problem)
-        reason = "; ".join(p.replace(" quality: ", " ", 1) for p in problems)
-        result.status, result.reason = "rejected", ("quality: " + reason if quality else reason)
+        if all(f.problem.startswith("quality:") for f in result.files if f.problem):
+            reason = "quality: " + "; ".join(p.replace(" quality: ", " ", 1) for p in problems)
+        else:
+            reason = "; ".join(problems)
+        result.status, result.reason = "rejected", reason
         for f in result.files:
             f.rows_rejected = f.rows_in
         _keep_rejected(landing, raw_root, result, [e.file for e in signal.entries])

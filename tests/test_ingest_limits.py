@@ -56,7 +56,7 @@ def test_names_are_ascii_and_whole_and_strays_are_recorded(tmp_path):
 
 
 def test_many_undecodable_quoted_lines_are_quarantined_without_recursion():
-    bad = f'E{{}},202607,SAV,1,"caf\xe9",1.00,M001,20260701120000'
+    bad = 'E{},202607,SAV,1,"caf\xe9",1.00,M001,20260701120000'
     lines = [HEAD] + [bad.format(i).encode("latin-1").decode("latin-1") for i in range(5000)]
     buf = "\n".join(lines).encode("latin-1") + b"\n" + (_fee(9) + "\n").encode()
     p = parse_file(buf, FEE)
