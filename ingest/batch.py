@@ -165,7 +165,13 @@ def process_batch(
     raises for what a delivery holds: anything wrong rejects the batch with its reason."""
     t0 = time.perf_counter()
     limits = limits or load_limits()
-    content = ok_path(landing, sys, biz_date).read_bytes()
+    path = ok_path(landing, sys, biz_date)
+    if path.stat().st_size > limits.max_line_bytes:  # a .OK is a few lines: never read a huge one
+        result = BatchResult(sys, biz_date, hash_file(path)[0], status="rejected")
+        result.reason = f"bad_ok: {path.stat().st_size} bytes, over max_line_bytes"
+        _keep_rejected(landing, raw_root, result, [])
+        return result
+    content = path.read_bytes()
     result = BatchResult(sys, biz_date, hashlib.md5(content).hexdigest())
     try:
         _verify(landing, raw_root, result, content, limits)

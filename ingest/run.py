@@ -233,11 +233,11 @@ def ingest(
         for r in results:
             _decide(raw_root, r, rows, run_id)
             (summary.ignored if r.status == "ignored" else summary.results).append(r)
-        _write(con, rows)
+        # the deliveries, their verdicts and their repeated keys: one transaction
+        _write(con, rows, lambda: _refresh_duplicates(con, raw_root, _touched(summary)))
         summary.waiting = _record_waiting(con, arrivals)
         summary.strays = _record_landing(con, strays, rows.now)
         summary.changed = _record_changed(con, landing, rows.now)
-        _refresh_duplicates(con, raw_root, {(r.sys, r.biz_date) for r in summary.loaded})
     finally:
         con.close()
     summary.seconds = (dt.datetime.now() - t0).total_seconds()
@@ -418,8 +418,13 @@ def _decide(raw_root: Path, r: BatchResult, rows: _AuditRows, run_id: str) -> No
         ]
 
 
-def _write(con, rows: _AuditRows) -> None:
-    """One transaction: older versions superseded, waiting rows replaced, new rows in."""
+def _touched(summary: IngestSummary) -> set[tuple[str, str]]:
+    return {(r.sys, r.biz_date) for r in summary.loaded}
+
+
+def _write(con, rows: _AuditRows, before_commit: Callable[[], None]) -> None:
+    """One transaction: older versions superseded, waiting rows replaced, new rows in,
+    then `before_commit` (which reads the new state)."""
     if not rows.batches:
         return
     loaded = [(b["sys"], b["biz_date"]) for b in rows.batches if b["status"] == "loaded"]
@@ -452,6 +457,7 @@ def _write(con, rows: _AuditRows) -> None:
         audit.insert_frame(
             con, "quarantine_rows", pl.DataFrame(rows.quarantine, infer_schema_length=None)
         )
+    before_commit()
     con.execute("commit")
 
 
@@ -593,7 +599,8 @@ def _record_changed(con, landing: Path, now: dt.datetime) -> list[dict]:
 
 
 def _refresh_duplicates(con, raw_root: Path, touched: set[tuple[str, str]]) -> None:
-    """Recompute `duplicate_keys` for the dates a new current version can affect (D, D+1)."""
+    """Recompute `duplicate_keys` for the dates a new current version can affect (D, D+1),
+    inside the caller's transaction (the one recording the deliveries)."""
     if not touched:
         return
     cur = audit.current_deliveries(con)
@@ -609,7 +616,6 @@ def _refresh_duplicates(con, raw_root: Path, touched: set[tuple[str, str]]) -> N
             if (sys, d) in cur
         ]
         key = entity.keys[0]
-        con.execute("begin")
         con.execute(
             "delete from duplicate_keys where sys = ? and entity = ? and biz_date in "
             "(select unnest(?::date[]))",
@@ -636,7 +642,6 @@ def _refresh_duplicates(con, raw_root: Path, touched: set[tuple[str, str]]) -> N
             """,
                 [paths, entity.system, entity.name, [to_date(d) for d in targets]],
             )
-        con.execute("commit")
 
 
 def _shift(d: str, days: int) -> str:
