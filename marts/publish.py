@@ -47,7 +47,9 @@ QUALITY = {
         select sys, entity, biz_date, count(*)::bigint as duplicate_keys
         from w.main.duplicate_keys
         group by sys, entity, biz_date""",
-    "changed_after_load": "select * from w.main.changed_after_load",
+    "changed_after_load": """
+        select c.* from w.main.changed_after_load c
+        join w.main.audit_batch b using (sys, biz_date, ok_md5) where b.is_current""",
     "reconciliation_breaks": """
         select * from w.core.exc_balance_reconciliation
         where is_movement_break or is_balance_after_break""",
@@ -68,8 +70,8 @@ QUALITY_COMMENTS = {
     "quarantine_summary": "Quarantined records counted by file, date and reason (no raw text).",
     "duplicate_keys": "Duplicate transaction/contact keys found at ingest, per system, entity "
     "and date (kept in the raw zone, dropped once by dbt).",
-    "changed_after_load": "Loaded files whose bytes changed afterwards under the same .OK "
-    "(edited after delivery): the warehouse holds the bytes as loaded.",
+    "changed_after_load": "Files of current deliveries whose bytes changed after loading under "
+    "the same .OK (edited after delivery): the warehouse holds the bytes as loaded.",
     "customer_review_queue": "Customer records a person must review (core.exc_customer_review_queue); "
     "identity numbers in detail are masked.",
     "reconciliation_breaks": "Account-days whose transactions do not explain the balance "
