@@ -67,7 +67,7 @@ def test_many_undecodable_quoted_lines_are_quarantined_without_recursion():
 
 
 def test_quoted_newline_and_a_stray_quote():
-    text = f'{HEAD}\n{_fee(1)}\n{_fee(2, chr(34) + "two" + chr(10) + "lines" + chr(34))}\n{_fee(3)}\n'
+    text = f"{HEAD}\n{_fee(1)}\n{_fee(2, chr(34) + 'two' + chr(10) + 'lines' + chr(34))}\n{_fee(3)}\n"
     p = parse_file(text.encode(), FEE)
     assert p.frame["fee_type"].to_list() == ["agency", "two\nlines", "agency"]
     assert p.frame["_line"].to_list() == [2, 3, 5]
@@ -77,7 +77,7 @@ def test_quoted_newline_and_a_stray_quote():
 
 
 def test_a_mapped_file_parses_as_its_bytes(tmp_path):
-    text = f'{HEAD}\n{_fee(1)}\n{_fee(2, chr(34) + "x,y" + chr(34))}\nbroken,line\n'
+    text = f"{HEAD}\n{_fee(1)}\n{_fee(2, chr(34) + 'x,y' + chr(34))}\nbroken,line\n"
     path = tmp_path / "CRM_FEE_20260701.csv"
     path.write_bytes(text.encode())
     with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:

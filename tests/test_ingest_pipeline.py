@@ -73,9 +73,7 @@ def test_every_file_reconciles(dirty_run):
         "where b.is_current",
     )
     for r in cur.iter_rows(named=True):
-        path = raw_zone.part_path(
-            data / "raw", r["sys"], r["entity"], r["d"], r["version"], r["ok_md5"]
-        )
+        path = raw_zone.part_path(data / "raw", r["sys"], r["entity"], r["d"], r["version"], r["ok_md5"])
         assert pl.scan_parquet(path).select(pl.len()).collect().item() == r["rows_loaded"]
 
 
