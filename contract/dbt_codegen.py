@@ -32,7 +32,7 @@ STAGING_COLUMNS = "dbt/macros/staging_columns.sql"
 STAGING_MODELS = "dbt/models/staging/_staging__models.yml"
 
 RAW_LOCATION = (
-    "read_parquet('{{{{ env_var('CRMWH_DATA', 'data') }}}}/raw/{sys}/{entity}/*/*/"
+    "read_parquet('{{{{ env_var('CRMWH_DATA', 'data') }}}}/raw/{sys}/{entity}/*/*/*/"
     "*.parquet', hive_partitioning = true, hive_types_autocast = false)"
 )
 
@@ -41,6 +41,7 @@ RAW_EXTRA = (
     ("_line", "bigint", "line of the record in its file"),
     ("biz_date", "varchar", "business date, YYYYMMDD (partition)"),
     ("version", "varchar", "delivery version (partition)"),
+    ("ok", "varchar", "first 12 hex digits of the delivery's .OK md5 (partition)"),
 )
 
 
@@ -119,7 +120,7 @@ def raw_sources() -> str:
                 {
                     "name": "raw",
                     "description": "The raw zone: Parquet written by ingest under "
-                    "data/raw/{sys}/{entity}/biz_date=D/version=v/.",
+                    "data/raw/{sys}/{entity}/biz_date=D/version=v/ok=h/.",
                     "tables": tables,
                 },
                 {

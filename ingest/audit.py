@@ -8,13 +8,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from contract.audit import DDL
+from contract.audit import DDL, MIGRATIONS
 
 
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
     con.execute(DDL)
+    con.execute(MIGRATIONS)
     return con
 
 
@@ -37,6 +38,14 @@ def current(con) -> dict[tuple[str, str], int]:
         "select sys, strftime(biz_date, '%Y%m%d'), version from audit_batch where is_current"
     ).fetchall()
     return {(s, d): v for s, d, v in rows}
+
+
+def current_deliveries(con) -> dict[tuple[str, str], tuple[int, str]]:
+    """(sys, 'YYYYMMDD') -> (version, ok_md5) of the delivery the raw zone serves."""
+    rows = con.execute(
+        "select sys, strftime(biz_date, '%Y%m%d'), version, ok_md5 from audit_batch where is_current"
+    ).fetchall()
+    return {(s, d): (v, m) for s, d, v, m in rows}
 
 
 def insert_frame(con, table: str, frame: pl.DataFrame) -> None:

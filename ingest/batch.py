@@ -1,23 +1,34 @@
 """Check and read one batch (a system's files for one business date) in a worker process.
 
 The batch is verified against its `.OK` (files listed, md5, record counts, control
-totals). A batch that fails is rejected whole: nothing of it is staged, its files are
-copied aside with the reason. A batch that passes is written as Parquet to a staging
-folder; the parent process moves it into the raw zone and records it in the audit, so
-that only one process ever writes the warehouse.
+totals) and the ingest limits (dbt/seeds/ingest_limits.csv): a regular file no larger
+than `max_file_bytes` is hashed in chunks, with its longest line, before anything
+parses it; only a file whose md5 matches is parsed, from a read-only mmap (no copy),
+and any error while parsing rejects the batch, never the run. A batch that fails, or
+whose share of quarantined records is above `max_quarantine_share`, is rejected whole:
+nothing of it is staged, its files are copied aside with the reason. A batch that
+passes is written as Parquet to a staging folder; the parent process moves it into the
+raw zone and records it in the audit, so that only one process ever writes the warehouse.
 """
 
 from __future__ import annotations
 
 import hashlib
+import mmap
 import shutil
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from contract.extracts import ENTITIES, Entity, cents_text
 from ingest.landing import OkError, OkSignal, ok_path, parse_ok
+from ingest.limits import Limits, load_limits
 from ingest.read import ParsedFile, Quarantined, parse_file
+
+HASH_CHUNK = 8 << 20  # bytes hashed (and scanned for line ends) at a time
 
 
 @dataclass
@@ -35,6 +46,7 @@ class FileResult:
     rows_rejected: int = 0
     total_cents: int = 0
     duplicate_keys: int = 0
+    mtime_ns: int | None = None
     problem: str | None = None
 
 
@@ -62,21 +74,58 @@ def entity_of_file(name: str) -> Entity:
     return ENTITIES[(sys, entity)]
 
 
-def _check_file(landing: Path, entry, result: FileResult) -> ParsedFile | None:
+def hash_file(path: Path, max_line_bytes: int | None = None) -> tuple[str, int, int]:
+    """(md5, bytes, longest line in bytes) of a file, read in chunks: bounded memory."""
+    md5, size, longest, line = hashlib.md5(), 0, 0, 0  # `line`: bytes of the open line
+    with path.open("rb") as f:
+        while chunk := f.read(HASH_CHUNK):
+            md5.update(chunk)
+            size += len(chunk)
+            if max_line_bytes is None:
+                continue
+            ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10)
+            if len(ends):
+                longest = max(longest, line + int(ends[0]), int(np.diff(ends).max(initial=0)) - 1)
+                line = len(chunk) - int(ends[-1]) - 1
+            else:
+                line += len(chunk)
+    return md5.hexdigest(), size, max(longest, line)
+
+
+def _check_file(landing: Path, entry, result: FileResult, limits: Limits) -> ParsedFile | None:
     path = landing / entry.file
-    if not path.exists():
+    try:
+        st = path.lstat()  # the entry itself: a symlink is not followed
+    except FileNotFoundError:
         result.problem = "file_missing: listed in the .OK but not delivered"
         return None
-    buf = path.read_bytes()
-    result.bytes, result.md5_actual = len(buf), hashlib.md5(buf).hexdigest()
-    entity = entity_of_file(entry.file)
-    parsed = parse_file(buf, entity)
-    result.rows_in, result.total_cents = parsed.rows_in, parsed.total_cents
+    result.bytes, result.mtime_ns = st.st_size, st.st_mtime_ns
+    if not stat.S_ISREG(st.st_mode):
+        what = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+        result.problem = f"not_a_regular_file: {entry.file} is {what}, not read"
+        return None
+    if st.st_size > limits.max_file_bytes:
+        result.problem = f"too_large: {st.st_size} bytes, limit max_file_bytes {limits.max_file_bytes}"
+        return None
+    result.md5_actual, result.bytes, longest = hash_file(path, limits.max_line_bytes)
     if result.md5_actual != entry.md5:
         result.problem = (
-            f"md5_mismatch: .OK says {entry.md5}, file has {result.md5_actual} ({len(buf)} bytes)"
+            f"md5_mismatch: .OK says {entry.md5}, file has {result.md5_actual} ({result.bytes} bytes)"
         )
-    elif not parsed.header_ok:
+        return None
+    if longest > limits.max_line_bytes:
+        result.problem = (
+            f"line_too_long: a line of {longest} bytes, limit max_line_bytes {limits.max_line_bytes}"
+        )
+        return None
+    entity = entity_of_file(entry.file)
+    try:
+        parsed = _parse(path, entity)
+    except Exception as e:  # a file that cannot be read rejects its batch, never the run
+        result.problem = f"unreadable: {type(e).__name__}: {str(e)[:200]}"
+        return None
+    result.rows_in, result.total_cents = parsed.rows_in, parsed.total_cents
+    if not parsed.header_ok:
         result.problem = f"header_mismatch: expected {','.join(entity.column_names)}"
     elif parsed.rows_in != entry.records:
         result.problem = f"count_mismatch: .OK says {entry.records} records, file has {parsed.rows_in}"
@@ -85,23 +134,65 @@ def _check_file(landing: Path, entry, result: FileResult) -> ParsedFile | None:
             f"total_mismatch: .OK says {cents_text(entry.total_cents)}, "
             f"file sums to {cents_text(parsed.total_cents)}"
         )
+    elif len(parsed.quarantined) > (
+        limits.max_quarantine_share * parsed.rows_in + limits.quarantine_allowance
+    ):
+        share = len(parsed.quarantined) / parsed.rows_in
+        result.problem = (
+            f"quality: quarantine_share {len(parsed.quarantined)} of {parsed.rows_in} records "
+            f"({share:.1%}) quarantined, limit max_quarantine_share "
+            f"{limits.max_quarantine_share:.1%} + quarantine_allowance {limits.quarantine_allowance}"
+        )
     if entity.keys and parsed.frame.height:
         keys = parsed.frame.select(entity.keys)
         result.duplicate_keys = keys.height - keys.n_unique()
     return parsed
 
 
-def process_batch(landing: Path, raw_root: Path, sys: str, biz_date: str) -> BatchResult:
-    """Verify, parse and stage one complete batch. Never touches the warehouse."""
+def _parse(path: Path, entity: Entity) -> ParsedFile:
+    """Parse from a read-only mmap: the pages are the file's, nothing is copied whole."""
+    with path.open("rb") as f:
+        if path.stat().st_size == 0:
+            return parse_file(b"", entity)
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            return parse_file(buf, entity)
+
+
+def process_batch(
+    landing: Path, raw_root: Path, sys: str, biz_date: str, limits: Limits | None = None
+) -> BatchResult:
+    """Verify, parse and stage one complete batch. Never touches the warehouse, never
+    raises for what a delivery holds: anything wrong rejects the batch with its reason."""
     t0 = time.perf_counter()
-    content = ok_path(landing, sys, biz_date).read_bytes()
+    limits = limits or load_limits()
+    path = ok_path(landing, sys, biz_date)
+    if path.stat().st_size > limits.max_line_bytes:  # a .OK is a few lines: never read a huge one
+        result = BatchResult(sys, biz_date, hash_file(path)[0], status="rejected")
+        result.reason = f"bad_ok: {path.stat().st_size} bytes, over max_line_bytes"
+        _keep_rejected(landing, raw_root, result, [])
+        return result
+    content = path.read_bytes()
     result = BatchResult(sys, biz_date, hashlib.md5(content).hexdigest())
     try:
-        signal: OkSignal = parse_ok(content, sys, biz_date)
+        _verify(landing, raw_root, result, content, limits)
+    except Exception as e:  # a failure of ours on a hostile file: still this batch only
+        result.status, result.reason = "rejected", f"unreadable: {type(e).__name__}: {str(e)[:200]}"
+        result.staged = None
+        for f in result.files:
+            f.rows_rejected, f.rows_loaded, f.rows_quarantined = f.rows_in, 0, 0
+        result.quarantined = []
+        _keep_rejected(landing, raw_root, result, [f.file for f in result.files])
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _verify(landing: Path, raw_root: Path, result: BatchResult, content: bytes, limits) -> None:
+    try:
+        signal: OkSignal = parse_ok(content, result.sys, result.biz_date)
     except OkError as e:
         result.status, result.reason = "rejected", f"bad_ok: {e}"
         _keep_rejected(landing, raw_root, result, [])
-        return result
+        return
     result.version, result.mode = signal.version, signal.mode
     parsed: dict[str, ParsedFile] = {}
     for entry in signal.entries:
@@ -113,19 +204,22 @@ def process_batch(landing: Path, raw_root: Path, sys: str, biz_date: str) -> Bat
             total_expected_cents=entry.total_cents,
         )
         result.files.append(fr)
-        p = _check_file(landing, entry, fr)
+        p = _check_file(landing, entry, fr, limits)
         if p is not None:
             parsed[entry.file] = p
     problems = [f"{f.file} {f.problem}" for f in result.files if f.problem]
     if problems:
-        result.status, result.reason = "rejected", "; ".join(problems)
+        # a content threshold first names its kind: `quality: ...` as a failed suite does
+        if all(f.problem.startswith("quality:") for f in result.files if f.problem):
+            reason = "quality: " + "; ".join(p.replace(" quality: ", " ", 1) for p in problems)
+        else:
+            reason = "; ".join(problems)
+        result.status, result.reason = "rejected", reason
         for f in result.files:
             f.rows_rejected = f.rows_in
         _keep_rejected(landing, raw_root, result, [e.file for e in signal.entries])
     else:
         result.staged = _stage(raw_root, result, parsed)
-    result.seconds = time.perf_counter() - t0
-    return result
 
 
 def _stage(raw_root: Path, result: BatchResult, parsed: dict[str, ParsedFile]) -> Path:
@@ -153,5 +247,9 @@ def _keep_rejected(landing: Path, raw_root: Path, result: BatchResult, files: li
     dest.mkdir(parents=True, exist_ok=True)
     for name in [ok_path(landing, result.sys, result.biz_date).name, *files]:
         src = landing / name
-        if src.exists():
-            shutil.copyfile(src, dest / name)
+        try:
+            regular = stat.S_ISREG(src.lstat().st_mode)
+        except FileNotFoundError:
+            continue
+        if regular:  # a symlink is never followed, nor copied
+            shutil.copyfile(src, dest / name, follow_symlinks=False)

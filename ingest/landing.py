@@ -2,19 +2,28 @@
 
 The landing folder is the bank's: ingest only reads it. A batch `(sys, D)` is complete
 when `{SYS}_{D}.OK` exists; data files of a date without its `.OK` are a batch waiting.
+Names are matched whole and in ASCII only (a Unicode digit class would take `٢٠٢٦`, `$` a trailing
+newline); only regular files count. Everything else is a `Stray`, recorded in the audit
+(`audit_landing`) and never read: a symlink is not followed, whatever it points to.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from contract.extracts import ENTITIES, SYSTEMS, batch_entities, ok_file_name
 
-OK_NAME = re.compile(r"^([A-Z]{3})_(\d{8})\.OK$")
-DATA_NAME = re.compile(r"^([A-Z]{3})_([A-Z]+)_(\d{8})\.(dat|csv)$")
+# matched with fullmatch: the whole name, ASCII letters and digits only
+OK_NAME = re.compile(r"([A-Z]{3})_([0-9]{8})\.OK", re.ASCII)
+DATA_NAME = re.compile(r"([A-Z]{3})_([A-Z]+)_([0-9]{8})\.(dat|csv)", re.ASCII)
+# what a batch file's name looks like to a person (any digits, spaces around): a name
+# matching this but not the patterns above is a `bad_name`, not just an unknown file
+LOOKS_LIKE_BATCH = re.compile(r"\s*\w{3}_(\w+_)?\d{8}\.(OK|dat|csv)\s*", re.IGNORECASE)
 
 
 class OkError(ValueError):
@@ -96,18 +105,69 @@ class Arrival:
         return self.ok_path is not None
 
 
+@dataclass(frozen=True)
+class Stray:
+    """A landing-folder entry that is not part of any batch, and why."""
+
+    name: str
+    reason: str  # unknown_file | symlink | bad_name | bad_date | not_a_regular_file
+    detail: str
+    size: int | None = None
+    mtime: dt.datetime | None = None
+
+
+def calendar_date(d: str) -> dt.date | None:
+    """`YYYYMMDD` as a date; None when no such day exists (20260231)."""
+    try:
+        return dt.date(int(d[:4]), int(d[4:6]), int(d[6:]))
+    except ValueError:
+        return None
+
+
+def _stray(p: Path, st, reason: str, detail: str) -> Stray:
+    return Stray(p.name, reason, detail, st.st_size, dt.datetime.fromtimestamp(st.st_mtime))
+
+
+def survey(landing: Path) -> tuple[dict[tuple[str, str], Arrival], list[Stray]]:
+    """Every (sys, date) with a `.OK` or at least one data file, and every other entry."""
+    found: dict[tuple[str, str], Arrival] = {}
+    strays: list[Stray] = []
+    if not landing.is_dir():
+        return found, strays
+    for p in sorted(landing.iterdir()):
+        st = p.lstat()  # the entry itself: a symlink is never followed
+        if stat.S_ISLNK(st.st_mode):
+            strays.append(_stray(p, st, "symlink", "symbolic links are not read"))
+            continue
+        ok, data = OK_NAME.fullmatch(p.name), DATA_NAME.fullmatch(p.name)
+        if not (ok or data):
+            if not stat.S_ISREG(st.st_mode):
+                if not p.name.startswith("_"):  # the generator's `_truth/` is its own
+                    strays.append(_stray(p, st, "not_a_regular_file", "not a regular file"))
+            elif LOOKS_LIKE_BATCH.fullmatch(p.name):
+                why = f"{p.name!r} is not SYS_YYYYMMDD.OK or SYS_ENTITY_YYYYMMDD.dat|csv in ASCII"
+                strays.append(_stray(p, st, "bad_name", why))
+            else:
+                strays.append(_stray(p, st, "unknown_file", "not an extract file name"))
+            continue
+        sys, d = (ok[1], ok[2]) if ok else (data[1], data[3])
+        known = sys in SYSTEMS if ok else (data[1], data[2]) in ENTITIES
+        if not known:
+            strays.append(_stray(p, st, "unknown_file", "no such system or entity in the contract"))
+        elif not stat.S_ISREG(st.st_mode):
+            strays.append(_stray(p, st, "not_a_regular_file", "not a regular file"))
+        elif calendar_date(d) is None:
+            strays.append(_stray(p, st, "bad_date", f"{d} is not a calendar date"))
+        elif ok:
+            found.setdefault((sys, d), Arrival(sys, d, None)).ok_path = p
+        else:
+            found.setdefault((sys, d), Arrival(sys, d, None)).data_files.append(p.name)
+    return found, strays
+
+
 def scan(landing: Path) -> dict[tuple[str, str], Arrival]:
     """Every (sys, date) with a `.OK` or at least one data file, by name only."""
-    found: dict[tuple[str, str], Arrival] = {}
-    if not landing.is_dir():
-        return found
-    for p in landing.iterdir():
-        if m := OK_NAME.match(p.name):
-            if m[1] in SYSTEMS:
-                found.setdefault((m[1], m[2]), Arrival(m[1], m[2], None)).ok_path = p
-        elif (m := DATA_NAME.match(p.name)) and (m[1], m[2]) in ENTITIES:
-            found.setdefault((m[1], m[3]), Arrival(m[1], m[3], None)).data_files.append(p.name)
-    return found
+    return survey(landing)[0]
 
 
 def ok_path(landing: Path, sys: str, biz_date: str) -> Path:

@@ -1,8 +1,10 @@
-"""The raw zone: `data/raw/{sys}/{entity}/biz_date={D}/version={v}/part-0.parquet`.
+"""The raw zone: `data/raw/{sys}/{entity}/biz_date={D}/version={v}/ok={h}/part-0.parquet`.
 
-Immutable once written: a restatement adds a higher version beside the older one, and
-the audit table says which version is current. Rejected batches are kept as delivered
-under `_rejected/`; batches being written wait under `_staging/`.
+Immutable once written: a restatement adds a higher version beside the older one, a
+re-delivery of the same version (a new `.OK`) adds its own `ok=` folder beside the
+earlier delivery (`h`: the first 12 hex digits of the `.OK`'s md5), and the audit table
+says which delivery is current. Rejected batches are kept as delivered under
+`_rejected/`; batches being written wait under `_staging/`.
 """
 
 from __future__ import annotations
@@ -11,22 +13,36 @@ import shutil
 from pathlib import Path
 
 PART = "part-0.parquet"
+OK_DIGITS = 12  # of the .OK's md5, in the `ok=` folder's name and the dbt join
 
 
-def batch_dir(raw_root: Path, sys: str, entity: str, biz_date: str, version: int) -> Path:
-    return raw_root / sys.lower() / entity.lower() / f"biz_date={biz_date}" / f"version={version}"
+def ok_key(ok_md5: str) -> str:
+    return ok_md5[:OK_DIGITS]
 
 
-def part_path(raw_root: Path, sys: str, entity: str, biz_date: str, version: int) -> Path:
-    return batch_dir(raw_root, sys, entity, biz_date, version) / PART
+def batch_dir(raw_root: Path, sys: str, entity: str, biz_date: str, version: int, ok_md5: str) -> Path:
+    return (
+        raw_root
+        / sys.lower()
+        / entity.lower()
+        / f"biz_date={biz_date}"
+        / f"version={version}"
+        / f"ok={ok_key(ok_md5)}"
+    )
 
 
-def promote(staged: Path, raw_root: Path, sys: str, biz_date: str, version: int) -> None:
-    """Move a staged batch into place, entity by entity (a rename: no partial files)."""
+def part_path(raw_root: Path, sys: str, entity: str, biz_date: str, version: int, ok_md5: str) -> Path:
+    return batch_dir(raw_root, sys, entity, biz_date, version, ok_md5) / PART
+
+
+def promote(staged: Path, raw_root: Path, sys: str, biz_date: str, version: int, ok_md5: str) -> None:
+    """Move a staged batch into place, entity by entity (a rename: no partial files).
+    Its folder exists already only when an earlier run was stopped before recording the
+    delivery in the audit (nothing reads it): that copy is replaced."""
     for entity_dir in sorted(staged.iterdir()):
-        target = batch_dir(raw_root, sys, entity_dir.name, biz_date, version)
+        target = batch_dir(raw_root, sys, entity_dir.name, biz_date, version, ok_md5)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():  # the same version re-delivered with new content
+        if target.exists():
             shutil.rmtree(target)
         entity_dir.rename(target)
     shutil.rmtree(staged)

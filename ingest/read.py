@@ -345,12 +345,13 @@ def _quarantine_dropped(
     return cents
 
 
-def parse_modern(buf: bytes, entity: Entity) -> ParsedFile:
+def parse_modern(buf, entity: Entity) -> ParsedFile:
     """RFC 4180 CSV with a header. Files without quotes take the fast structural path."""
-    header = buf.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
-    if header.split(",") != entity.column_names:
+    nl = buf.find(b"\n")
+    header = bytes(buf[: nl if nl >= 0 else len(buf)]).rstrip(b"\r")
+    if header.decode("utf-8", errors="replace").split(",") != entity.column_names:
         return ParsedFile(pl.DataFrame(schema=raw_schema(entity)), header_ok=False)
-    if b'"' in buf:
+    if buf.find(b'"') >= 0:
         return _parse_quoted_csv(buf, entity)
     fam = entity.family
     starts, nexts, keep, quarantined, q_cents = _structural(buf, entity, skip_header=True)
@@ -360,45 +361,50 @@ def parse_modern(buf: bytes, entity: Entity) -> ParsedFile:
     return _finish(text, entity, quarantined, q_cents, _line_getter(buf, starts, nexts), False)
 
 
-def _parse_quoted_csv(buf: bytes, entity: Entity) -> ParsedFile:
-    """The slow, exact path for CSV with quoted fields (which may hold newlines)."""
+def _parse_quoted_csv(buf, entity: Entity) -> ParsedFile:
+    """The slow, exact path for CSV with quoted fields (which may hold newlines).
+
+    One pass, line by line: a line that is not UTF-8 is quarantined and read as an empty
+    line (line numbers stay those of the file), the rest goes to the csv module. A stray
+    quote (`csv.Error`) is the caller's to catch: the file cannot be read reliably."""
     width = len(entity.columns)
-    quarantined: list[Quarantined] = []
-    rows, lines, q_cents = [], [], 0
     at = _amount_index(entity)
-    physical = buf.split(b"\n")
-    try:
-        text = buf.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = buf.count(b"\n", 0, e.start)
-        raw = physical[line].rstrip(b"\r")
-        quarantined.append(Quarantined(line + 1, 1, *_bad_bytes_detail(raw, "utf-8"), raw))
-        q_cents += _raw_amount(raw, at, b",")
-        physical[line] = b""
-        rest = _parse_quoted_csv(b"\n".join(physical), entity)
-        return ParsedFile(
-            rest.frame,
-            sorted(rest.quarantined + quarantined, key=lambda q: q.line),
-            rest.total_cents + q_cents,
-        )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=",", quotechar='"', strict=True)
-    next(reader)
-    prev = reader.line_num
+    starts, ends, nexts = _lines(buf)
+    starts_l, ends_l, nexts_l = starts.tolist(), ends.tolist(), nexts.tolist()
+    quarantined: list[Quarantined] = []
+    q_cents = 0
+
+    def raw(first: int, last: int) -> bytes:  # physical lines first..last, 1-based
+        return bytes(buf[starts_l[first - 1] : ends_l[last - 1]])
+
+    def text_lines():
+        nonlocal q_cents
+        for i in range(1, len(starts_l)):  # line 0 is the header
+            line = bytes(buf[starts_l[i] : nexts_l[i]])
+            try:
+                yield line.decode("utf-8")
+            except UnicodeDecodeError:
+                bad = raw(i + 1, i + 1)
+                quarantined.append(Quarantined(i + 1, 1, *_bad_bytes_detail(bad, "utf-8"), bad))
+                q_cents += _raw_amount(bad, at, b",")
+                yield "\n"
+
+    reader = csv.reader(text_lines(), delimiter=",", quotechar='"', strict=True)
+    rows, lines = [], []
+    prev = 1  # physical line of the last record read (the header)
     for rec in reader:
-        first = prev + 1
-        prev = reader.line_num
+        first, prev = prev + 1, reader.line_num + 1
         if len(rec) == width:
             rows.append(rec)
             lines.append(first)
-        elif rec:  # an empty physical line was deleted above (bad bytes) or is blank
-            raw = b"\n".join(physical[first - 1 : prev]).rstrip(b"\r")
+        elif rec:  # a blank line, or one quarantined above for its bytes
             quarantined.append(
                 Quarantined(
                     first,
                     prev - first + 1,
                     "wrong_field_count",
                     f"{len(rec)} fields, expected {width}",
-                    raw,
+                    raw(first, prev),
                 )
             )
             if at is not None and len(rec) > at:
@@ -406,12 +412,11 @@ def _parse_quoted_csv(buf: bytes, entity: Entity) -> ParsedFile:
     frame = pl.DataFrame(rows, schema={c: pl.String for c in entity.column_names}, orient="row")
     frame = frame.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)) for c in frame.columns)
     frame.insert_column(len(entity.columns), pl.Series(LINE, lines, dtype=pl.Int64))
-    return _finish(
-        frame, entity, quarantined, q_cents, lambda line: physical[line - 1].rstrip(b"\r"), False
-    )
+    return _finish(frame, entity, quarantined, q_cents, lambda line: raw(line, line), False)
 
 
-def parse_file(buf: bytes, entity: Entity) -> ParsedFile:
+def parse_file(buf, entity: Entity) -> ParsedFile:
+    """`buf`: the file's bytes, or a read-only mmap of the file (no copy of it is made)."""
     if entity.family.header:
         return parse_modern(buf, entity)
     return parse_legacy(buf, entity)

@@ -28,6 +28,13 @@ def audit_report(warehouse: Path) -> str:
             "where status = 'rejected' order by biz_date, sys limit 5"
         ).fetchall()
         dups = con.execute("select count(*) from duplicate_keys").fetchone()[0]
+        strays = con.execute(
+            "select reason, count(*) from audit_landing group by reason order by reason"
+        ).fetchall()
+        changed = con.execute(
+            "select c.file, c.md5_at_load, c.md5_now from changed_after_load c "
+            "join audit_batch b using (sys, biz_date, ok_md5) where b.is_current order by c.file"
+        ).fetchall()
     lines = ["audit_batch:"]
     lines += [
         f"  {s:<11} {n:>6} batches  rows in {i:>12,}  loaded {lo:>12,}  quarantined {q:>7,}"
@@ -39,4 +46,9 @@ def audit_report(warehouse: Path) -> str:
     lines.append(f"repeated keys kept for the dbt layer to drop (duplicate_keys): {dups}")
     lines += [f"  rejected {s} {d}: {why[:120]}" for s, d, why in rejected]
     lines.append(f"files where rows in != loaded + quarantined + rejected: {broken}")
+    lines.append(
+        "landing entries outside any batch (audit_landing): "
+        + (", ".join(f"{r} {n}" for r, n in strays) or "none")
+    )
+    lines += [f"  changed after load: {f} (md5 {a} at load, {b} now)" for f, a, b in changed]
     return "\n".join(lines)

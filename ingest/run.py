@@ -4,15 +4,21 @@ Batches are checked and parsed in worker processes (GB18030 decoding is CPU-boun
 Python); this process alone moves their Parquet into the raw zone and writes the
 warehouse, so DuckDB only ever has one writer. Re-running is a no-op for a delivery
 already decided (same `.OK` md5); a new delivery of a date is processed again.
+
+A delivery's verdict is committed with it, in one transaction: the checks of the files
+(batch.py), the volume of FULL snapshots against the previous one, and the quality
+`gate` (the Great Expectations suites, given by the caller) all run on the staged
+Parquet before the audit records anything. A run stopped at any moment leaves either
+nothing recorded (the next run redoes the delivery) or a delivery with its verdict.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import multiprocessing
 import os
-from collections.abc import Iterable
+import stat
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +29,9 @@ import polars as pl
 from contract.extracts import ENTITIES
 from ingest import audit, raw_zone
 from ingest.audit import to_date
-from ingest.batch import BatchResult, process_batch
-from ingest.landing import Arrival, scan
+from ingest.batch import BatchResult, _keep_rejected, hash_file, process_batch
+from ingest.landing import Arrival, Stray, survey
+from ingest.limits import Limits, load_limits
 
 DAY_ENTITIES_WITH_KEYS = [e for e in ENTITIES.values() if e.snapshot == "day" and e.keys]
 
@@ -35,6 +42,8 @@ class IngestSummary:
     unchanged: int = 0
     waiting: list[tuple[str, str, str]] = field(default_factory=list)  # sys, date, reason
     ignored: list[BatchResult] = field(default_factory=list)
+    strays: list[Stray] = field(default_factory=list)  # landing entries outside any batch
+    changed: list[dict] = field(default_factory=list)  # loaded files changed since (new)
     seconds: float = 0.0
 
     @property
@@ -59,11 +68,19 @@ class IngestSummary:
         ]
         lines += [f"  rejected {r.sys} {r.biz_date}: {r.reason}" for r in self.rejected[:10]]
         lines += [f"  waiting {s} {d}: {why}" for s, d, why in self.waiting[:10]]
+        if self.strays:
+            lines.append(f"  {len(self.strays)} landing entries outside any batch (audit_landing):")
+            lines += [f"    {x.reason} {x.name!r}: {x.detail}" for x in self.strays[:10]]
+        lines += [
+            f"  changed_after_load {c['sys']} {c['biz_date']:%Y%m%d} {c['file']}: md5 "
+            f"{c['md5_at_load']} at load, {c['md5_now']} now"
+            for c in self.changed[:10]
+        ]
         return "\n".join(lines)
 
 
 def _md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
+    return hash_file(path)[0]
 
 
 def _todo(
@@ -86,7 +103,7 @@ def _todo(
 def pending_dates(landing: Path, warehouse: Path) -> list[str]:
     """Business dates with a delivery not yet decided, or a waiting batch not yet recorded:
     what a run has to look at (a run over every landed date would redo nothing)."""
-    arrivals = scan(Path(landing))
+    arrivals = survey(Path(landing))[0]
     if not Path(warehouse).exists():
         return sorted({d for _, d in arrivals})
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -167,6 +184,9 @@ class _AuditRows:
         return cls(current, first_seen, newest)
 
 
+Gate = Callable[[list[BatchResult]], dict[tuple[str, str], str]]
+
+
 def ingest(
     landing: Path,
     raw_root: Path,
@@ -175,12 +195,23 @@ def ingest(
     systems: Iterable[str] | None = None,
     workers: int | None = None,
     run_id: str = "",
+    gate: Gate | None = None,
+    date_range: tuple[str, str] | None = None,
+    limits: Limits | None = None,
 ) -> IngestSummary:
-    """Ingest the complete batches of `dates` (all when None) and refresh the audit."""
+    """Ingest the complete batches of `dates` (all when None) and refresh the audit.
+
+    `gate(batches)` judges the batches that passed every other check, on their staged
+    Parquet (`BatchResult.staged`), and returns `(sys, date) -> reason` of those it
+    rejects, before anything is recorded. `date_range` (first, last `YYYYMMDD`): the
+    business dates that can exist; a batch dated outside is recorded in `audit_landing`
+    (`bad_date`), not read."""
     t0 = dt.datetime.now()
     landing, raw_root = Path(landing), Path(raw_root)
+    limits = limits or load_limits()
     summary = IngestSummary()
-    arrivals = scan(landing)
+    arrivals, strays = survey(landing)
+    arrivals = _outside(landing, arrivals, strays, date_range)
     con = audit.connect(Path(warehouse))
     try:
         todo, summary.unchanged = _todo(
@@ -190,30 +221,133 @@ def ingest(
             None if systems is None else set(systems),
         )
         rows = _AuditRows.load(con)
-
-        def on_result(r: BatchResult) -> None:
+        results: list[BatchResult] = []
+        _process_all(landing, raw_root, todo, workers or default_workers(), results.append)
+        results.sort(key=lambda r: (r.biz_date, r.sys))
+        try:
+            _judge(con, landing, raw_root, results, rows, gate, limits)
+        except BaseException:  # nothing recorded: the next run redoes these deliveries
+            for r in results:
+                raw_zone.discard(r.staged)
+            raise
+        for r in results:
             _decide(raw_root, r, rows, run_id)
             (summary.ignored if r.status == "ignored" else summary.results).append(r)
-
-        _process_all(landing, raw_root, todo, workers or default_workers(), on_result)
-        _write(con, rows)
-        summary.results.sort(key=lambda r: (r.biz_date, r.sys))
+        # the deliveries, their verdicts and their repeated keys: one transaction
+        _write(con, rows, lambda: _refresh_duplicates(con, raw_root, _touched(summary)))
         summary.waiting = _record_waiting(con, arrivals)
-        _refresh_duplicates(con, raw_root, {(r.sys, r.biz_date) for r in summary.loaded})
+        summary.strays = _record_landing(con, strays, rows.now)
+        summary.changed = _record_changed(con, landing, rows.now)
     finally:
         con.close()
     summary.seconds = (dt.datetime.now() - t0).total_seconds()
     return summary
 
 
+def _outside(
+    landing: Path, arrivals: dict[tuple[str, str], Arrival], strays: list[Stray], date_range
+) -> dict[tuple[str, str], Arrival]:
+    """Arrivals dated inside `date_range`; the files of the others become strays."""
+    if date_range is None:
+        return arrivals
+    first, last = date_range
+    kept = {}
+    for key, arr in arrivals.items():
+        if first <= arr.biz_date <= last:
+            kept[key] = arr
+            continue
+        when = "after the last" if arr.biz_date > last else "before the first"
+        why = f"{arr.biz_date} is {when} business date ({first}..{last}): not read"
+        paths = [arr.ok_path] if arr.ok_path else []
+        for p in paths + [landing / name for name in arr.data_files]:
+            st = p.lstat()
+            strays.append(
+                Stray(p.name, "bad_date", why, st.st_size, dt.datetime.fromtimestamp(st.st_mtime))
+            )
+    return kept
+
+
+def _reject(landing: Path, raw_root: Path, r: BatchResult, reason: str) -> None:
+    """Reject a staged batch whole: its rows count as rejected, its files are kept aside."""
+    raw_zone.discard(r.staged)
+    r.staged, r.status, r.reason, r.quarantined = None, "rejected", reason, []
+    for f in r.files:
+        f.rows_rejected, f.rows_loaded, f.rows_quarantined = f.rows_in, 0, 0
+    _keep_rejected(landing, raw_root, r, [f.file for f in r.files])
+
+
+def _judge(con, landing, raw_root, results, rows, gate, limits: Limits) -> None:
+    """The verdicts that need more than the batch itself: a stale version is ignored, a
+    FULL snapshot is compared with the previous one, then the quality gate."""
+    previous = _full_snapshots(con)
+    for r in results:
+        if r.status != "loaded":
+            continue
+        cur = rows.current.get((r.sys, r.biz_date))
+        if cur is not None and r.version < cur:
+            r.status, r.reason = "ignored", f"version {r.version} is older than the current {cur}"
+            raw_zone.discard(r.staged)
+            r.staged = None
+            continue
+        if why := _volume(r, previous, limits):
+            _reject(landing, raw_root, r, why)
+            continue
+        for f in r.files:
+            if _is_full_snapshot(r, f.entity):
+                previous.setdefault((r.sys, f.entity), {})[r.biz_date] = f.rows_in
+    candidates = [r for r in results if r.status == "loaded"]
+    if gate is not None and candidates:
+        verdicts = gate(candidates)
+        for r in candidates:
+            if why := verdicts.get((r.sys, r.biz_date)):
+                _reject(landing, raw_root, r, why)
+
+
+def _is_full_snapshot(r: BatchResult, entity: str) -> bool:
+    """A file holding every row of its entity: a `full` entity, or CUST/ACCT of a FULL batch."""
+    snapshot = ENTITIES[(r.sys, entity)].snapshot
+    return snapshot == "full" or (snapshot == "delta" and r.mode == "FULL")
+
+
+def _full_snapshots(con) -> dict[tuple[str, str], dict[str, int]]:
+    """(sys, entity) -> {date: records} of the current FULL snapshot files."""
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for sys, entity, d, mode, n in con.execute(
+        "select f.sys, f.entity, strftime(f.biz_date, '%Y%m%d'), b.mode, f.rows_in "
+        "from audit_file f join audit_batch b using (sys, biz_date, ok_md5) where b.is_current"
+    ).fetchall():
+        snapshot = ENTITIES[(sys, entity)].snapshot if (sys, entity) in ENTITIES else None
+        if snapshot == "full" or (snapshot == "delta" and mode == "FULL"):
+            out.setdefault((sys, entity), {})[d] = n
+    return out
+
+
+def _volume(r: BatchResult, previous: dict, limits: Limits) -> str | None:
+    """Why a FULL snapshot file of `r` is not believable: empty, or much smaller than the
+    previous current one (on or before its date) of the same entity."""
+    problems = []
+    for f in r.files:
+        if not _is_full_snapshot(r, f.entity):
+            continue
+        if f.rows_in == 0:
+            problems.append(f"{f.file} is an empty FULL snapshot")
+            continue
+        before = {d: n for d, n in previous.get((r.sys, f.entity), {}).items() if d <= r.biz_date}
+        if not before:
+            continue
+        n = before[max(before)]
+        if n >= limits.min_full_snapshot_rows and f.rows_in < limits.min_full_snapshot_ratio * n:
+            problems.append(
+                f"{f.file} holds {f.rows_in} records, the previous FULL snapshot "
+                f"({max(before)}) {n}: below min_full_snapshot_ratio {limits.min_full_snapshot_ratio}"
+            )
+    return "volume: " + "; ".join(problems) if problems else None
+
+
 def _decide(raw_root: Path, r: BatchResult, rows: _AuditRows, run_id: str) -> None:
     """Move a loaded batch into the raw zone and collect its audit rows."""
-    cur = rows.current.get((r.sys, r.biz_date))
-    if r.status == "loaded" and cur is not None and r.version < cur:
-        r.status, r.reason = "ignored", f"version {r.version} is older than the current {cur}"
-        raw_zone.discard(r.staged)
     if r.status == "loaded":
-        raw_zone.promote(r.staged, raw_root, r.sys, r.biz_date, r.version)
+        raw_zone.promote(r.staged, raw_root, r.sys, r.biz_date, r.version, r.ok_md5)
     date, files, now = to_date(r.biz_date), r.files, rows.now
     newest = rows.newest.get(r.sys)
     rows.batches.append(
@@ -257,6 +391,7 @@ def _decide(raw_root: Path, r: BatchResult, rows: _AuditRows, run_id: str) -> No
             "total_actual": f.total_cents / 100,
             "duplicate_keys": f.duplicate_keys,
             "problem": f.problem,
+            "mtime_ns": f.mtime_ns,
         }
         for f in files
     ]
@@ -283,8 +418,13 @@ def _decide(raw_root: Path, r: BatchResult, rows: _AuditRows, run_id: str) -> No
         ]
 
 
-def _write(con, rows: _AuditRows) -> None:
-    """One transaction: older versions superseded, waiting rows replaced, new rows in."""
+def _touched(summary: IngestSummary) -> set[tuple[str, str]]:
+    return {(r.sys, r.biz_date) for r in summary.loaded}
+
+
+def _write(con, rows: _AuditRows, before_commit: Callable[[], None]) -> None:
+    """One transaction: older versions superseded, waiting rows replaced, new rows in,
+    then `before_commit` (which reads the new state)."""
     if not rows.batches:
         return
     loaded = [(b["sys"], b["biz_date"]) for b in rows.batches if b["status"] == "loaded"]
@@ -317,6 +457,7 @@ def _write(con, rows: _AuditRows) -> None:
         audit.insert_frame(
             con, "quarantine_rows", pl.DataFrame(rows.quarantine, infer_schema_length=None)
         )
+    before_commit()
     con.execute("commit")
 
 
@@ -380,11 +521,89 @@ def _record_waiting(con, arrivals: dict[tuple[str, str], Arrival]) -> list[tuple
     return out
 
 
+def _record_landing(con, strays: list[Stray], now: dt.datetime) -> list[Stray]:
+    """Every stray entry of the landing folder, first and last seen (entries gone since
+    keep their last sighting: the record of what was delivered)."""
+    con.execute("begin")
+    for x in strays:
+        updated = con.execute(
+            "update audit_landing set last_seen_at = ?, detail = ?, bytes = ?, modified_at = ? "
+            "where file = ? and reason = ? returning 1",
+            [now, x.detail, x.size, x.mtime, x.name, x.reason],
+        ).fetchall()
+        if not updated:
+            con.execute(
+                "insert into audit_landing values (?, ?, ?, ?, ?, ?, ?)",
+                [x.name, x.reason, x.detail, x.size, x.mtime, now, now],
+            )
+    con.execute("commit")
+    return strays
+
+
+def _record_changed(con, landing: Path, now: dt.datetime) -> list[dict]:
+    """Files of current deliveries whose bytes changed since they were loaded, under the
+    same `.OK` (a new `.OK` is a new delivery). Cheap: a file is hashed again only when
+    its size or modification time differs from what was recorded."""
+    rows = con.execute("""
+        select f.sys, f.biz_date, f.version, f.ok_md5, f.file, f.md5_actual, f.bytes, f.mtime_ns,
+               c.bytes_now, c.mtime_ns_now
+        from audit_file f join audit_batch b using (sys, biz_date, ok_md5)
+        left join changed_after_load c using (ok_md5, file)
+        where b.is_current and f.mtime_ns is not null
+    """).fetchall()
+    found, seen = [], []
+    for sys, d, version, ok_md5, file, md5, size, mtime, c_size, c_mtime in rows:
+        try:
+            st = (landing / file).lstat()
+        except FileNotFoundError:
+            continue  # gone from the landing folder: the bank's to clean up
+        if (st.st_size, st.st_mtime_ns) in ((size, mtime), (c_size, c_mtime)):
+            if (st.st_size, st.st_mtime_ns) == (c_size, c_mtime):
+                seen.append((ok_md5, file))
+            continue
+        now_md5 = hash_file(landing / file)[0] if stat.S_ISREG(st.st_mode) else "not a regular file"
+        if now_md5 == md5:  # touched, not changed: remember the new time, hash no more
+            con.execute(
+                "update audit_file set mtime_ns = ?, bytes = ? where ok_md5 = ? and file = ?",
+                [st.st_mtime_ns, st.st_size, ok_md5, file],
+            )
+            continue
+        found.append(
+            {
+                "sys": sys,
+                "biz_date": d,
+                "version": version,
+                "ok_md5": ok_md5,
+                "file": file,
+                "md5_at_load": md5,
+                "md5_now": now_md5,
+                "bytes_now": st.st_size,
+                "mtime_ns_now": st.st_mtime_ns,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+        )
+    con.execute("begin")
+    for ok_md5, file in seen:
+        con.execute(
+            "update changed_after_load set last_seen_at = ? where ok_md5 = ? and file = ?",
+            [now, ok_md5, file],
+        )
+    for c in found:  # a file changed again replaces its earlier sighting
+        con.execute(
+            "delete from changed_after_load where ok_md5 = ? and file = ?", [c["ok_md5"], c["file"]]
+        )
+    audit.insert_frame(con, "changed_after_load", pl.DataFrame(found, infer_schema_length=None))
+    con.execute("commit")
+    return found
+
+
 def _refresh_duplicates(con, raw_root: Path, touched: set[tuple[str, str]]) -> None:
-    """Recompute `duplicate_keys` for the dates a new current version can affect (D, D+1)."""
+    """Recompute `duplicate_keys` for the dates a new current version can affect (D, D+1),
+    inside the caller's transaction (the one recording the deliveries)."""
     if not touched:
         return
-    cur = audit.current(con)
+    cur = audit.current_deliveries(con)
     for entity in DAY_ENTITIES_WITH_KEYS:
         targets = sorted({d for s, d0 in touched if s == entity.system for d in (d0, _shift(d0, 1))})
         if not targets:
@@ -392,12 +611,11 @@ def _refresh_duplicates(con, raw_root: Path, touched: set[tuple[str, str]]) -> N
         need = sorted({x for d in targets for x in (d, _shift(d, -1))})
         sys = entity.system
         paths = [
-            str(raw_zone.part_path(raw_root, sys, entity.name, d, cur[(sys, d)]))
+            str(raw_zone.part_path(raw_root, sys, entity.name, d, *cur[(sys, d)]))
             for d in need
             if (sys, d) in cur
         ]
         key = entity.keys[0]
-        con.execute("begin")
         con.execute(
             "delete from duplicate_keys where sys = ? and entity = ? and biz_date in "
             "(select unnest(?::date[]))",
@@ -410,7 +628,8 @@ def _refresh_duplicates(con, raw_root: Path, touched: set[tuple[str, str]]) -> N
                 with k as (
                     select {key} as key, strptime(biz_date, '%Y%m%d')::date as d, _line
                     from read_parquet(?, hive_partitioning = true,
-                                      hive_types = {{'biz_date': varchar, 'version': integer}})
+                                      hive_types = {{'biz_date': varchar, 'version': integer,
+                                                    'ok': varchar}})
                 ),
                 firsts as (select key, d, min(_line) as first_line from k group by key, d)
                 select ? as sys, ? as entity, k.key, k.d, k._line,
@@ -423,52 +642,7 @@ def _refresh_duplicates(con, raw_root: Path, touched: set[tuple[str, str]]) -> N
             """,
                 [paths, entity.system, entity.name, [to_date(d) for d in targets]],
             )
-        con.execute("commit")
 
 
 def _shift(d: str, days: int) -> str:
     return (to_date(d) + dt.timedelta(days=days)).strftime("%Y%m%d")
-
-
-def reject_failed_batches(warehouse: Path, raw_root: Path, failed: dict[tuple[str, str], str]) -> None:
-    """Reject whole the current batches `(sys, 'YYYYMMDD') -> reason` that failed a quality
-    suite after loading, as the contract rejects a batch failing its `.OK`: the delivery is
-    recorded `rejected` (its rows counted as rejected, its Parquet kept for the record), and
-    the version it replaced, if any, is current again. A re-delivery (a new `.OK`) is
-    ingested as usual."""
-    if not failed:
-        return
-    con = audit.connect(Path(warehouse))
-    try:
-        con.execute("begin")
-        for (sys, d), reason in sorted(failed.items()):
-            date = to_date(d)
-            (md5,) = con.execute(
-                "select ok_md5 from audit_batch where sys = ? and biz_date = ? and is_current",
-                [sys, date],
-            ).fetchone() or (None,)
-            if md5 is None:
-                continue
-            for table, extra in (
-                ("audit_batch", ", status = 'rejected', is_current = false, reason = $reason"),
-                ("audit_file", ", problem = $reason"),
-            ):
-                con.execute(
-                    f"update {table} set rows_rejected = rows_rejected + rows_loaded, "
-                    f"rows_loaded = 0 {extra} where sys = $sys and biz_date = $date "
-                    "and ok_md5 = $md5",
-                    {"sys": sys, "date": date, "md5": md5, "reason": reason},
-                )
-            con.execute(
-                """
-                update audit_batch set status = 'loaded', is_current = true
-                where sys = $sys and biz_date = $date and status = 'superseded'
-                  and version = (select max(version) from audit_batch where sys = $sys
-                                 and biz_date = $date and status = 'superseded')
-            """,
-                {"sys": sys, "date": date},
-            )
-        con.execute("commit")
-        _refresh_duplicates(con, Path(raw_root), set(failed))
-    finally:
-        con.close()

@@ -47,6 +47,13 @@ QUALITY = {
         select sys, entity, biz_date, count(*)::bigint as duplicate_keys
         from w.main.duplicate_keys
         group by sys, entity, biz_date""",
+    "changed_after_load": """
+        select c.* from w.main.changed_after_load c
+        join w.main.audit_batch b using (sys, biz_date, ok_md5) where b.is_current""",
+    # landing-folder entries that are not a batch (stray, unknown system, symlink, bad name)
+    "landing_strays": "select * from w.main.audit_landing",
+    # CRM codes the seeds do not know: rows kept, an unknown outcome is not a contact
+    "unknown_codes": "select * from w.core.exc_unknown_codes",
     "reconciliation_breaks": """
         select * from w.core.exc_balance_reconciliation
         where is_movement_break or is_balance_after_break""",
@@ -67,6 +74,12 @@ QUALITY_COMMENTS = {
     "quarantine_summary": "Quarantined records counted by file, date and reason (no raw text).",
     "duplicate_keys": "Duplicate transaction/contact keys found at ingest, per system, entity "
     "and date (kept in the raw zone, dropped once by dbt).",
+    "changed_after_load": "Files of current deliveries whose bytes changed after loading under "
+    "the same .OK (edited after delivery): the warehouse holds the bytes as loaded.",
+    "landing_strays": "Landing-folder entries that are not part of a batch (unknown system or "
+    "file, bad name or date, symlink, not a regular file), first and last seen; never read.",
+    "unknown_codes": "CRM codes the seeds do not know (contact outcome, method): the rows are "
+    "kept; a contact with an unknown outcome does not count as a contact.",
     "customer_review_queue": "Customer records a person must review (core.exc_customer_review_queue); "
     "identity numbers in detail are masked.",
     "reconciliation_breaks": "Account-days whose transactions do not explain the balance "

@@ -133,6 +133,19 @@ create table main.duplicate_keys(sys varchar, entity varchar, key varchar, biz_d
     line integer, first_biz_date date, first_line integer);
 insert into main.duplicate_keys values ('SAV', 'txn', 'T1', '2026-07-02', 3, '2026-07-01', 4),
     ('SAV', 'txn', 'T2', '2026-07-02', 5, '2026-07-02', 1);
+create table main.changed_after_load(sys varchar, biz_date date, version integer,
+    ok_md5 varchar, file varchar, md5_at_load varchar, md5_now varchar);
+insert into main.changed_after_load values
+ ('SAV', '2026-07-01', 1, 'm1', 'SAV_TXN_20260701.dat', 'a', 'b'),
+ ('SAV', '2026-07-02', 1, 'm3', 'SAV_TXN_20260702.dat', 'a', 'c');
+create table main.audit_landing(file varchar, reason varchar, detail varchar, bytes bigint,
+    modified_at timestamp, first_seen_at timestamp, last_seen_at timestamp);
+insert into main.audit_landing values ('README.txt', 'unknown_file', 'not a contract file name',
+    10, now(), now(), now());
+create table core.exc_unknown_codes(entity varchar, column_name varchar, code varchar,
+    row_count bigint, first_date date, last_date date);
+insert into core.exc_unknown_codes values ('CRM_CONTACT', 'outcome', '09', 3, '2026-07-01',
+    '2026-07-02');
 create table core.dim_org(org_id varchar, org_name varchar, parent_org_id varchar,
     org_level integer, org_path varchar);
 insert into core.dim_org values ('10000', '总行', null, 1, '10000'),

@@ -68,12 +68,12 @@ def test_every_file_reconciles(dirty_run):
     # the raw zone holds exactly the loaded rows of every current batch
     cur = _query(
         data,
-        "select f.sys, f.entity, strftime(f.biz_date, '%Y%m%d') d, b.version, "
+        "select f.sys, f.entity, strftime(f.biz_date, '%Y%m%d') d, b.version, b.ok_md5, "
         "f.rows_loaded from audit_file f join audit_batch b using (ok_md5, sys) "
         "where b.is_current",
     )
     for r in cur.iter_rows(named=True):
-        path = raw_zone.part_path(data / "raw", r["sys"], r["entity"], r["d"], r["version"])
+        path = raw_zone.part_path(data / "raw", r["sys"], r["entity"], r["d"], r["version"], r["ok_md5"])
         assert pl.scan_parquet(path).select(pl.len()).collect().item() == r["rows_loaded"]
 
 
@@ -116,7 +116,7 @@ def test_truncated_batches_are_rejected_whole(dirty_run):
     for f in truncated:
         r = rejected[(f["sys"], f["biz_date"])]
         assert f"{f['file']} md5_mismatch" in r["reason"] and r["rows_loaded"] == 0
-        assert not raw_zone.batch_dir(data / "raw", f["sys"], "TXN", f["biz_date"], 1).exists()
+        assert not (data / "raw" / f["sys"].lower() / "txn" / f"biz_date={f['biz_date']}").exists()
         kept = data / "raw" / "_rejected" / f["sys"].lower() / f"biz_date={f['biz_date']}"
         assert any(p.name == f["file"] for p in kept.rglob("*"))
     assert len(rejected) == len(truncated)
@@ -202,22 +202,22 @@ def test_restatement_replaces_the_batch_and_keeps_the_old_version(warehouses, tm
     _run(landing, data)
     rows = _query(
         data,
-        "select version, status, is_current, rows_loaded from audit_batch "
+        "select version, status, is_current, rows_loaded, ok_md5 from audit_batch "
         "where sys = 'SAV' and biz_date = ? order by version",
         [START.replace(day=3)],
     )
-    assert rows.rows() == [
+    assert rows.drop("ok_md5").rows() == [
         (1, "superseded", False, rows["rows_loaded"][0]),
         (2, "loaded", True, rows["rows_loaded"][1]),
     ]
-    v1 = raw_zone.part_path(data / "raw", "SAV", "TXN", date, 1)
-    v2 = raw_zone.part_path(data / "raw", "SAV", "TXN", date, 2)
+    v1 = raw_zone.part_path(data / "raw", "SAV", "TXN", date, 1, rows["ok_md5"][0])
+    v2 = raw_zone.part_path(data / "raw", "SAV", "TXN", date, 2, rows["ok_md5"][1])
     assert v1.exists() and pl.read_parquet(v2).height == records == pl.read_parquet(v1).height - 1
     # a clean ingest of the re-delivered landing gives the same current raw zone
     clean = tmp_path / "clean"
     _run(landing, clean)
     assert pl.read_parquet(v2).equals(
-        pl.read_parquet(raw_zone.part_path(clean / "raw", "SAV", "TXN", date, 2))
+        pl.read_parquet(raw_zone.part_path(clean / "raw", "SAV", "TXN", date, 2, rows["ok_md5"][1]))
     )
 
 

@@ -104,6 +104,10 @@ def test_quality_schema_has_counts_not_raw_text_or_clear_identity(work, tmp_path
         ("SAV:1",)
     ]
     assert con.execute("select count(*) from quality.audit_batch").fetchone()[0] == 4
+    # files edited after loading: of current deliveries only (m1 was superseded by m2)
+    assert con.execute("select file from quality.changed_after_load").fetchall() == [
+        ("SAV_TXN_20260702.dat",)
+    ]
     # only the account split between two managers; the overflow as reported
     assert con.execute(
         "select account_key, manager_id, share_pct from quality.shared_account_credits order by 2"

@@ -5,7 +5,9 @@ what the contract accepts or rejects whole) and the audit tables, partitioned by
 business date. A run over a range of dates is one run (single-run
 backfill policy): the batches of every date are checked and parsed in parallel worker
 processes, then written by this process alone. Each entity's Great Expectations suite
-is a blocking asset check on its system's asset.
+is a blocking asset check on its system's asset, run by the ingest as its gate: on the
+staged batches, before the audit records them, so that a batch is `loaded` only
+together with its verdict.
 """
 
 from collections import defaultdict
@@ -14,9 +16,10 @@ import dagster as dg
 
 from contract.extracts import ENTITIES, SYSTEMS, Entity, entities_of
 from dagster_project.defs.partitions import biz_dates
-from dagster_project.defs.quality import check_raw_entity, failing_dates
+from dagster_project.defs.quality import check_frame, failing_dates, staged_rows
 from dagster_project.defs.resources import WarehousePaths
-from ingest.run import IngestSummary, ingest, reject_failed_batches
+from ingest.batch import BatchResult
+from ingest.run import IngestSummary, ingest
 
 WAREHOUSE_POOL = "warehouse"  # one writer on the DuckDB file at a time
 
@@ -51,7 +54,7 @@ def _raw_spec(sys: str) -> dg.AssetSpec:
     """A system's batch is the unit the contract accepts or rejects: one asset per system,
     one Parquet table per entity."""
     tables = "\n".join(
-        f"- `raw/{sys.lower()}/{e.name.lower()}/biz_date=D/version=v/` from "
+        f"- `raw/{sys.lower()}/{e.name.lower()}/biz_date=D/version=v/ok=h/` from "
         f"`{e.file_name('YYYYMMDD')}` ({e.snapshot}): " + ", ".join(e.column_names)
         for e in entities_of(sys)
     )
@@ -113,6 +116,29 @@ def ingest_batches(context: dg.AssetExecutionContext, paths: WarehousePaths):
 def _ingest(context: dg.AssetExecutionContext, paths: WarehousePaths):
     dates = _dates(context)
     systems = sorted(_sys_by_key[k] for k in context.selected_asset_keys if k in _sys_by_key)
+    checked = {
+        (sys, e.name): e
+        for sys in systems
+        for e in entities_of(sys)
+        if dg.AssetCheckKey(raw_key(sys), check_name(e)) in context.selected_asset_check_keys
+    }
+    results: dict[tuple[str, str], dg.AssetCheckResult] = {}
+
+    def gate(batches: list[BatchResult]) -> dict[tuple[str, str], str]:
+        """The suites on the staged batches: the reasons of those failing one."""
+        rejected: dict[tuple[str, str], str] = {}
+        for (sys, _), e in sorted(checked.items()):
+            if not any(r.sys == sys for r in batches):
+                continue
+            frame = staged_rows(batches, e)
+            result = check_frame(e, frame, raw_key(sys), check_name(e))
+            results[(sys, e.name)] = result
+            if not result.passed:  # the batches failing it are rejected whole
+                for d, failed in failing_dates(e, frame).items():
+                    why = f"quality: {e.name} failed {', '.join(failed)}"
+                    rejected[(sys, d)] = "; ".join(filter(None, [rejected.get((sys, d)), why]))
+        return rejected
+
     summary = ingest(
         paths.landing,
         paths.raw,
@@ -120,8 +146,16 @@ def _ingest(context: dg.AssetExecutionContext, paths: WarehousePaths):
         dates=dates,
         systems=systems,
         run_id=context.run.run_id,
+        gate=gate,
+        date_range=(biz_dates.get_first_partition_key(), biz_dates.get_last_partition_key()),
     )
     context.log.info(summary.text())
+    quality = [r for r in summary.rejected if r.reason.startswith("quality: ")]
+    if quality:
+        context.log.error(
+            "batches rejected by their quality checks: "
+            + "; ".join(f"{r.sys} {r.biz_date}: {r.reason}" for r in quality)
+        )
     per_system = _system_metadata(summary)
     # a system with no new delivery in these dates is not materialised again (nor checked)
     changed = [sys for sys in systems if sys in per_system]
@@ -129,24 +163,12 @@ def _ingest(context: dg.AssetExecutionContext, paths: WarehousePaths):
         yield dg.MaterializeResult(asset_key=raw_key(sys), metadata=per_system[sys])
     if AUDIT_KEY in context.selected_asset_keys:
         yield dg.MaterializeResult(asset_key=AUDIT_KEY, metadata=_audit_metadata(summary))
-    # every result first: the batches failing a suite are rejected before any is reported
-    results, rejected = [], {}
     for sys in changed:
         for e in entities_of(sys):
-            if dg.AssetCheckKey(raw_key(sys), check_name(e)) in context.selected_asset_check_keys:
-                result = check_raw_entity(paths, e, dates, raw_key(sys), check_name(e))
-                if not result.passed:  # the batches failing it are rejected whole
-                    for d, failed in failing_dates(paths, e, dates).items():
-                        why = f"quality: {e.name} failed {', '.join(failed)}"
-                        rejected[(sys, d)] = "; ".join(filter(None, [rejected.get((sys, d)), why]))
-                results.append(result)
-    if rejected:
-        reject_failed_batches(paths.warehouse, paths.raw, rejected)
-        context.log.error(
-            "batches rejected by their quality suites: "
-            + "; ".join(f"{s} {d}: {why}" for (s, d), why in sorted(rejected.items()))
-        )
-    yield from results
+            if (sys, e.name) in checked:  # no batch of it reached the gate: nothing loaded
+                yield results.get((sys, e.name)) or check_frame(
+                    e, staged_rows([], e), raw_key(sys), check_name(e)
+                )
 
 
 def _system_metadata(summary: IngestSummary) -> dict[str, dict]:
@@ -175,6 +197,16 @@ def _audit_metadata(summary: IngestSummary) -> dict:
         "rows_in": summary.count("rows_in"),
         "rows_loaded": summary.count("rows_loaded"),
         "rows_quarantined": summary.count("rows_quarantined"),
+        "landing_strays": dg.MetadataValue.md(
+            "\n".join(f"- {x.reason} `{x.name!r}`: {x.detail}" for x in summary.strays) or "none"
+        ),
+        "changed_after_load": dg.MetadataValue.md(
+            "\n".join(
+                f"- {c['sys']} {c['biz_date']:%Y%m%d} {c['file']}: {c['md5_at_load']} -> {c['md5_now']}"
+                for c in summary.changed
+            )
+            or "none"
+        ),
     }
 
 

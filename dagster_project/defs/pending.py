@@ -23,13 +23,10 @@ def landed_dates(landing: Path) -> tuple[list[str], list[str]]:
 
 
 def new_dates(landing: Path, warehouse: Path) -> list[str]:
-    """Business dates of the landing folder with a delivery not yet ingested."""
-    dates, outside = landed_dates(landing)
-    if outside:
-        raise SystemExit(
-            f"business dates {outside[0]}..{outside[-1]} are outside the "
-            "partitions: set CRMWH_FIRST_DATE / CRMWH_LAST_DATE"
-        )
+    """Business dates of the landing folder with a delivery not yet ingested. Dates
+    outside the partitions (in the future, or before CRMWH_FIRST_DATE) are not run: the
+    ingest records their files in `audit_landing` (`bad_date`), and the other dates go on."""
+    dates, _outside = landed_dates(landing)
     pending = set(pending_dates(landing, warehouse))
     return [d for d in dates if d in pending]
 

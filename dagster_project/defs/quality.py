@@ -1,59 +1,44 @@
-"""Great Expectations suites on the raw zone, as Dagster asset checks.
+"""Great Expectations suites on the raw zone, as Dagster asset checks, and the gate the
+ingest applies with them before it records a delivery.
 
-The check `{entity}_suite` of `raw/{sys}` validates the current version of every business
-date the run covered, in one validation (uniqueness is per date), and reports each expectation's observed
-values. A failed `error` expectation fails the (blocking) check, which stops whatever
-depends on the asset; `warn` expectations (expected dirt, ID check-digit rates) are
-reported without failing it.
+The check `{entity}_suite` of `raw/{sys}` validates the batches the run is about to load,
+on their staged Parquet, in one validation (uniqueness is per date), and reports each
+expectation's observed values. A failed `error` expectation fails the (blocking) check,
+which stops whatever depends on the asset, and the batches failing it are rejected in
+the same commit that records the others; `warn` expectations (expected dirt, ID
+check-digit rates) are reported without failing it.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
-import duckdb
 import polars as pl
 
 from contract.extracts import Entity
-from dagster_project.defs.resources import WarehousePaths
 from expectations.validate import summarise, validate
 from ingest import raw_zone
 from ingest.audit import to_date
+from ingest.batch import BatchResult
 from ingest.cast import raw_schema
 
 
-def current_versions(warehouse: Path, sys: str, dates: list[str]) -> dict[str, int]:
-    if not warehouse.exists():
-        return {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute(
-            "select strftime(biz_date, '%Y%m%d'), version from audit_batch "
-            "where sys = ? and is_current and biz_date between ? and ?",
-            [sys, to_date(min(dates)), to_date(max(dates))],
-        ).fetchall()
-    return dict(rows)
-
-
-def raw_rows(paths: WarehousePaths, entity: Entity, dates: list[str]) -> pl.DataFrame:
-    """The current version of every date's batch of `entity`, with its `biz_date`."""
-    versions = current_versions(paths.warehouse, entity.system, dates) if dates else {}
+def staged_rows(batches: list[BatchResult], entity: Entity) -> pl.DataFrame:
+    """The staged rows of `entity` in `batches`, with their `biz_date`."""
     frames = []
-    for d, v in sorted(versions.items()):
-        path = raw_zone.part_path(paths.raw, entity.system, entity.name, d, v)
+    for r in batches:
+        if r.sys != entity.system or r.staged is None:
+            continue
+        path = r.staged / entity.name.lower() / raw_zone.PART
         if path.exists():  # an entity not in that batch (TARGET: 1st of the month only)
-            frames.append(pl.read_parquet(path).with_columns(biz_date=pl.lit(to_date(d))))
+            frames.append(pl.read_parquet(path).with_columns(biz_date=pl.lit(to_date(r.biz_date))))
     if not frames:
         return pl.DataFrame(schema={**raw_schema(entity), "biz_date": pl.Date})
     return pl.concat(frames)
 
 
-def check_raw_entity(
-    paths: WarehousePaths, entity: Entity, dates: list[str], key: dg.AssetKey, name: str
-) -> dg.AssetCheckResult:
+def check_frame(entity: Entity, frame: pl.DataFrame, key: dg.AssetKey, name: str) -> dg.AssetCheckResult:
     """One Great Expectations validation over all dates of the run (its fixed cost is
     ~0.15 s: one per date and entity would dominate a backfill)."""
-    frame = raw_rows(paths, entity, dates)
     passed, meta = summarise(validate(entity, frame))
     return dg.AssetCheckResult(
         asset_key=key,
@@ -70,14 +55,12 @@ def check_raw_entity(
     )
 
 
-def failing_dates(paths: WarehousePaths, entity: Entity, dates: list[str]) -> dict[str, list[str]]:
+def failing_dates(entity: Entity, frame: pl.DataFrame) -> dict[str, list[str]]:
     """After a failed suite over many dates: the dates whose own batch fails it, with the
     names of the failed `error` expectations (one validation per date: only on failure)."""
     out = {}
-    for d in dates:
-        frame = raw_rows(paths, entity, [d])
-        if frame.height:
-            passed, meta = summarise(validate(entity, frame))
-            if not passed:
-                out[d] = sorted(meta["failed_errors"])
+    for (day,), rows in frame.partition_by("biz_date", as_dict=True).items():
+        passed, meta = summarise(validate(entity, rows))
+        if not passed:
+            out[day.strftime("%Y%m%d")] = sorted(meta["failed_errors"])
     return out

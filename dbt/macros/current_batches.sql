@@ -23,6 +23,7 @@
         and batch.is_current
         and batch.biz_date = {{ yyyymmdd_to_date('src.biz_date') }}
         and batch.version = src.version
+        and left(batch.ok_md5, 12) = src.ok
     {%- endif %}
 {%- endmacro %}
 
@@ -49,6 +50,7 @@
         cast(null as bigint) as _line,
         cast(null as varchar) as biz_date,
         cast(null as varchar) as version,
+        cast(null as varchar) as ok,
         cast(null as date) as batch_date,
         cast(null as integer) as batch_version
     from {{ source('audit', 'audit_batch') }}

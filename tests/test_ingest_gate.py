@@ -1,0 +1,68 @@
+"""The ingest's verdicts are committed with the deliveries: a gate that fails leaves
+nothing recorded (the next run redoes the batches), a gate that rejects a batch records
+it rejected in the same commit that loads the others; FULL snapshots are compared with
+the previous one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from helpers import START
+
+from crmwh.synth.generate import generate
+from ingest.batch import BatchResult, FileResult
+from ingest.limits import Limits
+from ingest.run import _volume, ingest
+
+
+def _status(warehouse: Path) -> dict[tuple[str, str], str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select sys, strftime(biz_date, '%Y%m%d'), status from audit_batch where ok_md5 is not null"
+        ).fetchall()
+    return {(s, d): st for s, d, st in rows}
+
+
+def test_a_failing_gate_records_nothing_and_a_rejecting_one_commits_its_verdict(tmp_path):
+    landing, raw, wh = tmp_path / "landing", tmp_path / "raw", tmp_path / "work.duckdb"
+    generate(landing, customers=100, days=2, start=START, seed=3, dirt="none")
+
+    def crash(batches):  # a run stopped while the suites run
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest(landing, raw, wh, workers=1, gate=crash)
+    assert _status(wh) == {}
+    assert not list((raw / "_staging").glob("*")) and not list(raw.glob("sav/*"))
+
+    day = START.strftime("%Y%m%d")
+    seen: list[tuple[str, str]] = []
+
+    def gate(batches: list[BatchResult]):
+        seen.extend((r.sys, r.biz_date) for r in batches)
+        assert all(r.staged is not None and r.staged.is_dir() for r in batches)
+        return {("CRM", day): "quality: MANAGER failed status.in_set"}
+
+    summary = ingest(landing, raw, wh, workers=1, gate=gate)
+    status = _status(wh)
+    assert set(seen) == set(status) and len(status) == 18  # 9 systems x 2 days
+    assert status.pop(("CRM", day)) == "rejected"
+    assert set(status.values()) == {"loaded"}
+    assert [r.reason for r in summary.rejected] == ["quality: MANAGER failed status.in_set"]
+    assert not list(raw.glob(f"crm/*/biz_date={day}"))  # nothing of it in the raw zone
+
+
+def _full(rows: int, previous: dict) -> str | None:
+    r = BatchResult("CRM", "20260705", "0" * 32, version=1, mode="FULL")
+    r.files = [FileResult("CRM_MANAGER_20260705.csv", "MANAGER", rows_in=rows)]
+    return _volume(r, {("CRM", "MANAGER"): previous}, Limits())
+
+
+def test_full_snapshots_that_are_empty_or_shrank_are_rejected():
+    assert _full(0, {}) == "volume: CRM_MANAGER_20260705.csv is an empty FULL snapshot"
+    assert _full(60, {"20260704": 100}) is None
+    assert "below min_full_snapshot_ratio 0.5" in _full(40, {"20260704": 100, "20260601": 10})
+    assert _full(40, {"20260706": 100}) is None  # a later date is not the previous one
+    assert _full(5, {"20260704": 19}) is None  # the previous one is too small to compare
