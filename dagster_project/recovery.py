@@ -146,9 +146,10 @@ def fail_dead_runs(instance: dg.DagsterInstance, log: Log, only_pid: int | None 
             run = instance.get_run_by_id(run_id)
             if run_id in done or run is None or run.is_finished:
                 storage.free_concurrency_slots_for_run(run_id)
-                log(f"recovery: freed the pool slot of run {run_id}")
-    for run_id in done:
-        log(f"recovery: run {run_id} marked failed ({'stopped' if only_pid else 'dead process'})")
+                log(f"recovery: freed the slot of run {run_id} in the pool {WAREHOUSE_POOL}")
+    if only_pid is not None:
+        for run_id in done:
+            log(f"run {run_id} marked failed: stopped")
     return done
 
 
