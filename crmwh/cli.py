@@ -43,17 +43,24 @@ def _run(args: argparse.Namespace) -> int:
 def _pipeline(landing: Path, data: Path):
     """The pipeline, stoppable by SIGINT/SIGTERM: the result, or an exit code."""
     from dagster_project.defs.resources import LockTimeout, WarehousePaths
-    from dagster_project.recovery import Stopped, run_stoppable, stop_children_and_runs, warn
+    from dagster_project.recovery import (
+        Stopped,
+        run_stoppable,
+        stop_children_and_runs,
+        to_terminal,
+        warn,
+    )
     from dagster_project.run import instance, run_pipeline
 
     dagster_instance = instance()
+    say = to_terminal()
     try:
         return run_stoppable(
             lambda: run_pipeline(landing, data, dagster_instance, log=warn),
-            lambda: stop_children_and_runs(WarehousePaths(), dagster_instance, warn),
+            lambda: stop_children_and_runs(WarehousePaths(), dagster_instance, say),
         )
     except Stopped as stopped:
-        warn(
+        say(
             f"crmwh run: stopped by {stopped}: child processes ended, the run marked failed, "
             "the writer lock released; the published marts are those of the last complete "
             "run, and the next run picks up what this one left"

@@ -167,6 +167,9 @@ def remove_temp_files(paths: WarehousePaths) -> list[Path]:
     ]
     removed = []
     for path in found:
+        if path == paths.raw / "_staging" and path.is_dir() and not any(path.iterdir()):
+            path.rmdir()  # an ingest leaves it empty: nothing to report
+            continue
         if path.is_symlink() or path.is_file():
             path.unlink(missing_ok=True)
         elif path.is_dir():
@@ -271,26 +274,18 @@ def stop_children_and_runs(paths: WarehousePaths, instance: dg.DagsterInstance, 
     child process, mark its Dagster runs failed and free their slots."""
     folder = os.environ.get("CRMWH_RUN_DIR")
     if folder:
-        end_children(Path(folder))
-    _kill_descendants()
+        end_children(Path(folder))  # only those: Dagster's log capture is a child too
     fail_dead_runs(instance, log, only_pid=os.getpid())
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _kill_descendants() -> None:
-    try:
-        import psutil
-    except ImportError:  # the recorded children were ended already
-        return
-    for child in psutil.Process().children(recursive=True):
-        with contextlib.suppress(psutil.Error):
-            child.kill()
-
-
-def exit_code(stopped: Stopped) -> int:
-    return 128 + stopped.signum
-
-
 def warn(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def to_terminal() -> Log:
+    """A writer to this process's stderr as it is now: during a run Dagster captures the
+    process's file descriptors 1 and 2 through a child process, which a stop may outlive."""
+    fd = os.dup(2)
+    return lambda message: os.write(fd, (message + "\n").encode())

@@ -21,7 +21,7 @@ import duckdb
 from dagster_project.defs.partitions import range_tags
 from dagster_project.defs.pending import incomplete_publish, new_dates, unpublished_window
 from dagster_project.defs.resources import WarehousePaths, note_run, writer_lock
-from dagster_project.recovery import owner_tags, recover, run_record
+from dagster_project.recovery import owner_tags, recover, remove_temp_files, run_record
 
 # embedded SQLite storage; runs queue one at a time (the daemon), steps that write the
 # warehouse share the pool "warehouse" (limit 1)
@@ -193,9 +193,12 @@ def run_pipeline(
     dagster_instance = dagster_instance or instance()
     with writer_lock(paths.warehouse, log), run_record(paths):
         recovered = recover(paths, dagster_instance, log)
-        ingested = run_ingest(landing, data, dagster_instance)
-        if ingested is not None and not ingested.success:
-            return PipelineResult(ingested, None, recovered=recovered)
-        built = run_build(data, dagster_instance)
-        completed = complete_publish(data, dagster_instance)
-        return PipelineResult(ingested, built, completed, recovered)
+        try:
+            ingested = run_ingest(landing, data, dagster_instance)
+            if ingested is not None and not ingested.success:
+                return PipelineResult(ingested, None, recovered=recovered)
+            built = run_build(data, dagster_instance)
+            completed = complete_publish(data, dagster_instance)
+            return PipelineResult(ingested, built, completed, recovered)
+        finally:  # a failed step (a full disk) may leave staged or half-written files
+            remove_temp_files(paths)
