@@ -72,6 +72,15 @@ def _pipeline(landing: Path, data: Path):
         return 1
 
 
+def _out_of_space(result) -> bool:
+    """A step of the pipeline's runs failed on a full disk (ENOSPC, from Python or DuckDB)."""
+    for run in (result.ingested, result.built, result.completed):
+        for event in run.all_events if run is not None else []:
+            if event.is_step_failure and "No space left" in event.step_failure_data.error.to_string():
+                return True
+    return False
+
+
 def _report(result, landing: Path, data: Path) -> int:
     from crmwh.summary import core_summary, failed_checks, marts_summary, where_to_look
     from dagster_project.recovery import free_mb, min_free_mb
@@ -80,7 +89,7 @@ def _report(result, landing: Path, data: Path) -> int:
     work = data / "warehouse" / "work.duckdb"
     if result.recovered:
         print(f"crmwh run: recovered from a dead run: {len(result.recovered)} things cleared")
-    if not result.success and free_mb(data) < min(min_free_mb(), 64):
+    if not result.success and (_out_of_space(result) or free_mb(data) < min(min_free_mb(), 64)):
         print(
             f"crmwh run: the filesystem of {data.resolve()} is full ({free_mb(data):.0f} MB free): "
             "the run failed; the published marts are unchanged. Free some space and run again.",
