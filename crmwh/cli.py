@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 import sys
 from pathlib import Path
@@ -24,13 +25,77 @@ def _run(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         print(f"crmwh run: no landing folder {landing}: run `crmwh generate` first", file=sys.stderr)
         return 2
+    os.umask(0o027)  # data/ for its owner and group: the raw zone holds clear identities
+    data = Path(args.data)
+    from dagster_project.recovery import NotEnoughSpace, check_free_space
+
+    try:
+        check_free_space(data)
+    except NotEnoughSpace as e:
+        print(f"crmwh run: {e}", file=sys.stderr)
+        return 1
+    result = _pipeline(landing, data)
+    if isinstance(result, int):
+        return result
+    return _report(result, landing, data)
+
+
+def _pipeline(landing: Path, data: Path):
+    """The pipeline, stoppable by SIGINT/SIGTERM: the result, or an exit code."""
+    from dagster_project.defs.resources import LockTimeout, WarehousePaths
+    from dagster_project.recovery import (
+        Stopped,
+        run_stoppable,
+        stop_children_and_runs,
+        to_terminal,
+        warn,
+    )
+    from dagster_project.run import instance, run_pipeline
+
+    dagster_instance = instance()
+    say = to_terminal()
+    try:
+        return run_stoppable(
+            lambda: run_pipeline(landing, data, dagster_instance, log=warn),
+            lambda: stop_children_and_runs(WarehousePaths(), dagster_instance, say),
+        )
+    except Stopped as stopped:
+        say(
+            f"crmwh run: stopped by {stopped}: child processes ended, the run marked failed, "
+            "the writer lock released; the published marts are those of the last complete "
+            "run, and the next run picks up what this one left"
+        )
+        sys.stdout.flush()
+        os._exit(128 + stopped.signum)  # the worker thread may be inside DuckDB: no unwinding
+    except LockTimeout as e:
+        warn(f"crmwh run: {e}")
+        return 1
+
+
+def _out_of_space(result) -> bool:
+    """A step of the pipeline's runs failed on a full disk (ENOSPC, from Python or DuckDB)."""
+    for run in (result.ingested, result.built, result.completed):
+        for event in run.all_events if run is not None else []:
+            if event.is_step_failure and "No space left" in event.step_failure_data.error.to_string():
+                return True
+    return False
+
+
+def _report(result, landing: Path, data: Path) -> int:
     from crmwh.summary import core_summary, failed_checks, marts_summary, where_to_look
-    from dagster_project.run import run_pipeline
+    from dagster_project.recovery import free_mb, min_free_mb
     from ingest.report import audit_report
 
-    data = Path(args.data)
-    result = run_pipeline(landing, data)
     work = data / "warehouse" / "work.duckdb"
+    if result.recovered:
+        print(f"crmwh run: recovered from a dead run: {len(result.recovered)} things cleared")
+    if not result.success and (_out_of_space(result) or free_mb(data) < min(min_free_mb(), 64)):
+        print(
+            f"crmwh run: the filesystem of {data.resolve()} is full ({free_mb(data):.0f} MB free): "
+            "the run failed; the published marts are unchanged. Free some space and run again.",
+            file=sys.stderr,
+        )
+        return 1
     if result.ingested is None:
         print(f"crmwh run: no new delivery in {landing} since the last run")
     if work.exists():
@@ -45,6 +110,15 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if result.completed is not None:
+        ok = result.completed.success
+        print(
+            f"crmwh run: the last publish had no complete exports or lineage: "
+            f"{'completed' if ok else 'still incomplete'} by run {result.completed.run_id}",
+            file=sys.stdout if ok else sys.stderr,
+        )
+        if not ok:
+            return 1
     if result.built is None:
         print("crmwh run: nothing to build: every loaded date is published")
         return 0

@@ -1,23 +1,27 @@
 """Run the project's Dagster jobs in this process (what `crmwh run` does).
 
-`run_pipeline`: under the writer lock, one ingest run over the dates with a new delivery,
-then, if it succeeded, one build run over the dates not yet published (dbt, the marts'
-checks, publish, exports, lineage). The schedule and sensors do the same through the
-daemon (defs/schedules.py).
+`run_pipeline`: under the writer lock, first recovery (what a dead run left: its pool
+slots, children and temporary files, dagster_project/recovery.py), then one ingest run over
+the dates with a new delivery, then, if it succeeded, one build run over the dates not yet
+published (dbt, the marts' checks, publish, exports, lineage), and last the exports and
+lineage of a publish a killed run left incomplete. The schedule and sensors do the same
+through the daemon (defs/schedules.py).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from dagster_project.defs.partitions import range_tags
-from dagster_project.defs.pending import new_dates, unpublished_window
-from dagster_project.defs.resources import WarehousePaths, writer_lock
+from dagster_project.defs.pending import incomplete_publish, new_dates, unpublished_window
+from dagster_project.defs.resources import WarehousePaths, note_run, writer_lock
+from dagster_project.recovery import owner_tags, recover, remove_temp_files, run_record
 
 # embedded SQLite storage; runs queue one at a time (the daemon), steps that write the
 # warehouse share the pool "warehouse" (limit 1)
@@ -79,17 +83,31 @@ def run_ingest(
 ) -> dg.ExecuteInProcessResult | None:
     """One in-process run of `ingest_job` over every business date that has arrived."""
     paths = _paths(data, landing)
-    from dagster_project.definitions import defs
-
     if dates is None:
         dates = new_dates(paths.landing, paths.warehouse)
     if not dates:
         return None
-    return defs.resolve_job_def("ingest_job").execute_in_process(
+    return _execute("ingest_job", paths, dagster_instance, range_tags(dates[0], dates[-1]))
+
+
+def _execute(
+    job: str, paths: WarehousePaths, dagster_instance, tags: dict, selection=None
+) -> dg.ExecuteInProcessResult:
+    """One in-process run, tagged with this process (recovery decides from it whether the
+    run is still alive) and named in the writer lock's record while it runs."""
+    from dagster._core.utils import make_new_run_id
+
+    from dagster_project.definitions import defs
+
+    run_id = make_new_run_id()
+    note_run(paths.warehouse, run_id)
+    return defs.resolve_job_def(job).execute_in_process(
         instance=dagster_instance or instance(),
-        tags=range_tags(dates[0], dates[-1]),
+        run_id=run_id,
+        tags={**tags, **owner_tags()},
         run_config=QUIET,
         raise_on_error=False,
+        asset_selection=selection,
     )
 
 
@@ -102,18 +120,25 @@ def run_build(
     """One in-process run of `build_job` over the dates `window` (first, last `YYYYMMDD`;
     default: the dates loaded since the last publish). None when there is nothing to do."""
     paths = _paths(data)
-    from dagster_project.definitions import defs
-
     window = window or unpublished_window(paths.warehouse, paths.published)
     if window is None:
         return None
-    return defs.resolve_job_def("build_job").execute_in_process(
-        instance=dagster_instance or instance(),
-        tags=range_tags(*window),
-        run_config=QUIET,
-        raise_on_error=False,
-        asset_selection=selection,
-    )
+    return _execute("build_job", paths, dagster_instance, range_tags(*window), selection)
+
+
+def complete_publish(
+    data: Path, dagster_instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult | None:
+    """The exports and lineage of the published file when a killed run left them behind
+    (they read crm.duckdb and work.duckdb, both as that run left them). None: complete."""
+    from dagster_project.defs.publish import EXPORTS_KEY, LINEAGE_KEY
+
+    paths = _paths(data)
+    missing = incomplete_publish(paths.published, paths.exports, paths.docs)
+    if not missing:
+        return None
+    keys = [EXPORTS_KEY if "exports" in missing else None, LINEAGE_KEY if "lineage" in missing else None]
+    return _execute("build_job", paths, dagster_instance, {}, [k for k in keys if k])
 
 
 def run_dbt(
@@ -146,21 +171,34 @@ def run_dbt(
 class PipelineResult:
     ingested: dg.ExecuteInProcessResult | None  # None: no new delivery
     built: dg.ExecuteInProcessResult | None  # None: nothing to build, or the ingest failed
+    completed: dg.ExecuteInProcessResult | None = None  # a killed run's exports and lineage
+    recovered: list[str] = field(default_factory=list)  # what a dead run left, cleared
 
     @property
     def success(self) -> bool:
-        return all(r is None or r.success for r in (self.ingested, self.built))
+        return all(r is None or r.success for r in (self.ingested, self.built, self.completed))
 
 
 def run_pipeline(
-    landing: Path, data: Path, dagster_instance: dg.DagsterInstance | None = None
+    landing: Path,
+    data: Path,
+    dagster_instance: dg.DagsterInstance | None = None,
+    log: Callable[[str], object] = print,
 ) -> PipelineResult:
-    """Ingest what is new, then build and publish what is unpublished, as one writer: a
-    second `crmwh run` on the same data waits for this one (the writer lock)."""
+    """Recover from a dead run, ingest what is new, then build and publish what is
+    unpublished, and complete a publish a killed run left without exports or lineage; as one
+    writer: a second `crmwh run` on the same data waits for this one (the writer lock, at
+    most CRMWH_LOCK_TIMEOUT seconds)."""
     paths = _paths(data, landing)
     dagster_instance = dagster_instance or instance()
-    with writer_lock(paths.warehouse):
-        ingested = run_ingest(landing, data, dagster_instance)
-        if ingested is not None and not ingested.success:
-            return PipelineResult(ingested, None)
-        return PipelineResult(ingested, run_build(data, dagster_instance))
+    with writer_lock(paths.warehouse, log), run_record(paths):
+        recovered = recover(paths, dagster_instance, log)
+        try:
+            ingested = run_ingest(landing, data, dagster_instance)
+            if ingested is not None and not ingested.success:
+                return PipelineResult(ingested, None, recovered=recovered)
+            built = run_build(data, dagster_instance)
+            completed = complete_publish(data, dagster_instance)
+            return PipelineResult(ingested, built, completed, recovered)
+        finally:  # a failed step (a full disk) may leave staged or half-written files
+            remove_temp_files(paths)

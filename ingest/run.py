@@ -141,7 +141,12 @@ def _process_all(landing: Path, raw_root: Path, todo, workers: int, on_result) -
     before = os.environ.get("POLARS_MAX_THREADS")
     os.environ["POLARS_MAX_THREADS"] = "1"
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        # workers die with this process (a killed run leaves no orphan writing _staging/)
+        from crmwh.lifeline import die_with_parent
+
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=die_with_parent
+        ) as pool:
             futures = [pool.submit(process_batch, landing, raw_root, s, d) for s, d, _ in ordered]
             for f in as_completed(futures):
                 on_result(f.result())

@@ -26,7 +26,34 @@ DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
 
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")  # this environment's, PATH or not
+DBT_REAL = str(Path(sys.executable).parent / "dbt")  # this environment's, PATH or not
+
+
+def _launcher() -> str:
+    """The executable dagster-dbt starts: a few lines that set the parent-death signal, then
+    exec the real dbt (crmwh/lifeline.py), so a killed run's dbt dies with it instead of going
+    on writing the work file. dagster-dbt's Popen has no preexec hook, hence a file; written
+    beside the project's target folder, once per interpreter path, replaced atomically."""
+    os.environ["CRMWH_DBT_REAL"] = DBT_REAL
+    root = Path(__file__).resolve().parents[2]
+    text = (
+        f"#!{sys.executable}\n"
+        "import sys\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "from crmwh.lifeline import exec_dbt\n"
+        "exec_dbt(sys.argv[1:])\n"
+    )
+    path = DBT_DIR / "target" / "launcher" / "dbt"
+    if not path.exists() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".dbt.{os.getpid()}")
+        tmp.write_text(text)
+        tmp.chmod(0o755)
+        os.replace(tmp, path)
+    return str(path)
+
+
+DBT_EXECUTABLE = _launcher()  # what the DbtCliResource runs (definitions.py)
 
 
 def _project_files():
@@ -53,7 +80,7 @@ def ensure_manifest() -> Path:
         if _stale(manifest):
             subprocess.run(
                 [
-                    DBT_EXECUTABLE,
+                    DBT_REAL,
                     "parse",
                     "--quiet",
                     "--project-dir",

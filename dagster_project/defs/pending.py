@@ -6,6 +6,7 @@ a run started by hand and one started by Dagster cover the same dates.
 """
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
@@ -59,3 +60,42 @@ def unpublished_window(warehouse: Path, published: Path) -> tuple[str, str] | No
     if first is None or last is None:
         return None
     return first.strftime("%Y%m%d"), max(first, last).strftime("%Y%m%d")
+
+
+def published_run_id(published: Path) -> str | None:
+    """The run that built the published file (`meta.published.run_id`); None: none yet."""
+    if not published.exists():
+        return None
+    with duckdb.connect(str(published), read_only=True) as con:
+        row = con.execute("select run_id from meta.published").fetchone()
+    return row[0] if row else None
+
+
+def exports_run_id(exports: Path) -> str | None:
+    """The published run the current exports were made from (their `manifest.json`)."""
+    try:
+        return json.loads((exports / "manifest.json").read_text())["published_run_id"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def lineage_run_id(docs: Path) -> str | None:
+    """The published run the lineage report describes (`lineage.json`, written last)."""
+    try:
+        return json.loads((docs / "lineage.json").read_text())["header"]["Dagster run id"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def incomplete_publish(published: Path, exports: Path, docs: Path) -> list[str]:
+    """What a publish still lacks ("exports", "lineage"): a publish counts only when the
+    published file, the exports and the lineage carry the same run id. A run killed after
+    the swap of `crm.duckdb` leaves the others behind; empty when nothing is published."""
+    run_id = published_run_id(published)
+    if run_id is None:
+        return []
+    return [
+        part
+        for part, theirs in (("exports", exports_run_id(exports)), ("lineage", lineage_run_id(docs)))
+        if theirs != run_id
+    ]
