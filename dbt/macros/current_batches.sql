@@ -31,7 +31,7 @@
    of the source's external location). #}
 {% macro raw_files_exist(table) -%}
     {%- set location = source('raw', table) | string -%}
-    {%- set pattern = modules.re.search("read_parquet\('([^']+)'", location) -%}
+    {%- set pattern = modules.re.search("read_parquet[(]'([^']+)'", location) -%}
     {%- if pattern is none -%}
         {{ exceptions.raise_compiler_error("raw source " ~ table ~ " is not a read_parquet glob: " ~ location) }}
     {%- endif -%}
