@@ -51,3 +51,30 @@ def promote(staged: Path, raw_root: Path, sys: str, biz_date: str, version: int,
 def discard(staged: Path | None) -> None:
     if staged is not None:
         shutil.rmtree(staged, ignore_errors=True)
+
+
+def migrate_flat_versions(raw_root: Path, con) -> int:
+    """Raw zones written before the `ok=` level kept one file per version
+    (`.../version=v/part-0.parquet`), which dbt's glob no longer reads: move each under the
+    `ok=` folder of the delivery that wrote it (the last delivery of that version with
+    Parquet, as the audit says). The number of files moved."""
+    moved = 0
+    for part in sorted(Path(raw_root).glob(f"*/*/biz_date=*/version=*/{PART}")):
+        version_dir = part.parent
+        sys, biz_date = version_dir.parents[2].name.upper(), version_dir.parent.name.split("=", 1)[1]
+        row = con.execute(
+            """
+            select ok_md5 from audit_batch
+            where sys = ? and biz_date = strptime(?, '%Y%m%d')::date and version = ?
+              and ok_md5 is not null
+              and (status in ('loaded', 'superseded') or reason like 'quality:%')
+            order by processed_at desc limit 1""",
+            [sys, biz_date, int(version_dir.name.split("=", 1)[1])],
+        ).fetchone()
+        if row is None:
+            continue
+        target = version_dir / f"ok={ok_key(row[0])}"
+        target.mkdir(exist_ok=True)
+        part.rename(target / PART)
+        moved += 1
+    return moved

@@ -219,6 +219,7 @@ def ingest(
     arrivals = _outside(landing, arrivals, strays, date_range)
     con = audit.connect(Path(warehouse))
     try:
+        raw_zone.migrate_flat_versions(raw_root, con)  # a raw zone from before the ok= level
         todo, summary.unchanged = _todo(
             con,
             arrivals,

@@ -66,3 +66,24 @@ def test_full_snapshots_that_are_empty_or_shrank_are_rejected():
     assert "below min_full_snapshot_ratio 0.5" in _full(40, {"20260704": 100, "20260601": 10})
     assert _full(40, {"20260706": 100}) is None  # a later date is not the previous one
     assert _full(5, {"20260704": 19}) is None  # the previous one is too small to compare
+
+
+def test_a_raw_zone_from_before_the_ok_level_is_moved_under_it(tmp_path):
+    from ingest import audit, raw_zone
+
+    raw = tmp_path / "raw"
+    old = raw / "sav" / "txn" / "biz_date=20260701" / "version=2"
+    old.mkdir(parents=True)
+    (old / raw_zone.PART).write_bytes(b"parquet")
+    con = audit.connect(tmp_path / "work.duckdb")
+    con.execute("""
+        insert into audit_batch (sys, biz_date, version, ok_md5, status, is_current, processed_at)
+        values ('SAV', '2026-07-01', 2, 'aaaaaaaaaaaaXX', 'superseded', false, '2026-07-02 01:00'),
+               ('SAV', '2026-07-01', 2, 'bbbbbbbbbbbbXX', 'loaded', true, '2026-07-03 01:00'),
+               ('SAV', '2026-07-01', 2, 'ccccccccccccXX', 'rejected', false, '2026-07-04 01:00')""")
+    # the last delivery with Parquet wrote the file: a rejected .OK (no Parquet) did not
+    assert raw_zone.migrate_flat_versions(raw, con) == 1
+    assert (old / "ok=bbbbbbbbbbbb" / raw_zone.PART).read_bytes() == b"parquet"
+    assert not (old / raw_zone.PART).exists()
+    assert raw_zone.migrate_flat_versions(raw, con) == 0
+    con.close()
