@@ -52,7 +52,7 @@ codegen: $(STAMP)
 
 # two workers (pytest-xdist): modules sharing a built warehouse stay together (tests/conftest.py)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope
 
 # what is configured: ruff's lint rules and its formatter (pyproject.toml); tests/test_lint.py runs both
 lint: $(STAMP)

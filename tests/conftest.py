@@ -19,9 +19,9 @@ from helpers import START, check_errors, copy_tree, landing_dates, md5
 
 from crmwh.synth.generate import generate
 
-# `make test` runs two pytest-xdist workers (--dist loadgroup). A module's tests stay on one
-# worker (module fixtures are built once); modules that share a session build are one group,
-# so no build is made on both workers.
+# `make test` runs two pytest-xdist workers, scheduled by `pytest_xdist_make_scheduler`
+# below: a module's tests stay on one worker (module fixtures are built once); modules that
+# share a session build are one group, so no build is made on both workers.
 SHARED_BUILDS = {
     "test_core_accounts": "core_builds",  # clean/core, dirty/core
     "test_crm_dims": "core_builds",  # dirty/core, merge/core
@@ -36,11 +36,19 @@ SHARED_BUILDS = {
 }
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    for item in items:
-        module = item.module.__name__ if item.module else item.nodeid
-        item.add_marker(pytest.mark.xdist_group(SHARED_BUILDS.get(module, module)))
+def pytest_xdist_make_scheduler(config, log):
+    """Whole groups to one worker: every test of a module, and the modules of one shared
+    build. A scheduler of our own: `--dist loadgroup` groups by a suffix xdist 3.8 writes to
+    `item._nodeid`, which pytest 9 no longer reads (the groups were silently ignored, and a
+    module split across the workers built its fixtures on both)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BuildGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
+            return SHARED_BUILDS.get(module, module)
+
+    return BuildGroups(config, log)
 
 
 @pytest.fixture(scope="session")
