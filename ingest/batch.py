@@ -13,6 +13,7 @@ raw zone and records it in the audit, so that only one process ever writes the w
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import mmap
 import shutil
@@ -122,6 +123,7 @@ def _check_file(landing: Path, entry, result: FileResult, limits: Limits) -> Par
     try:
         parsed = _parse(path, entity)
     except Exception as e:  # a file that cannot be read rejects its batch, never the run
+        raise_if_ours(e)
         result.problem = f"unreadable: {type(e).__name__}: {str(e)[:200]}"
         return None
     result.rows_in, result.total_cents = parsed.rows_in, parsed.total_cents
@@ -158,6 +160,18 @@ def _parse(path: Path, entity: Entity) -> ParsedFile:
             return parse_file(buf, entity)
 
 
+# the warehouse's own trouble (a full disk, no memory, no file handles), not the delivery's:
+# the run fails and the batch is tried again by the next one, never recorded as rejected
+OUR_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.ENOMEM, errno.EMFILE, errno.ENFILE}
+
+
+def raise_if_ours(e: Exception) -> None:
+    if isinstance(e, MemoryError) or (isinstance(e, OSError) and e.errno in OUR_ERRNOS):
+        raise e
+    if "No space left on device" in str(e) or "os error 28" in str(e):  # polars' IO errors
+        raise e
+
+
 def process_batch(
     landing: Path, raw_root: Path, sys: str, biz_date: str, limits: Limits | None = None
 ) -> BatchResult:
@@ -176,6 +190,7 @@ def process_batch(
     try:
         _verify(landing, raw_root, result, content, limits)
     except Exception as e:  # a failure of ours on a hostile file: still this batch only
+        raise_if_ours(e)
         result.status, result.reason = "rejected", f"unreadable: {type(e).__name__}: {str(e)[:200]}"
         result.staged = None
         for f in result.files:

@@ -87,3 +87,29 @@ def test_a_raw_zone_from_before_the_ok_level_is_moved_under_it(tmp_path):
     assert not (old / raw_zone.PART).exists()
     assert raw_zone.migrate_flat_versions(raw, con) == 0
     con.close()
+
+
+def test_a_full_disk_fails_the_ingest_and_rejects_no_delivery(tmp_path, monkeypatch):
+    """Writing the raw zone on a full disk is the warehouse's trouble, not the delivery's:
+    the ingest fails and records nothing (a batch recorded rejected would count as decided
+    for ever); with space again, the next ingest loads it. The disk fills when the staged
+    Parquet is written (the fault injected there, where a full disk shows first)."""
+    import errno
+    import os
+
+    import polars as pl
+
+    landing, raw, wh = tmp_path / "landing", tmp_path / "raw", tmp_path / "work.duckdb"
+    generate(landing, customers=100, days=1, start=START, seed=3, dirt="none")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as m:
+        m.setattr(pl.DataFrame, "write_parquet", full)
+        with pytest.raises(OSError, match="No space left"):
+            ingest(landing, raw, wh, workers=1)
+    if wh.exists():
+        assert "rejected" not in _status(wh).values()
+    ingest(landing, raw, wh, workers=1)
+    assert set(_status(wh).values()) == {"loaded"}
