@@ -212,3 +212,25 @@ def build_work(path: Path, extra_sql: str = "") -> Path:
     con.execute(WORK_SQL + extra_sql)
     con.close()
     return path
+
+
+def mart_differences(a: Path, b: Path) -> dict[str, int]:
+    """Rows of each published mart in one file and not the other (both ways)."""
+    out = {}
+    with duckdb.connect() as con:
+        con.execute(f"attach '{a}' as a (read_only)")
+        con.execute(f"attach '{b}' as b (read_only)")
+        marts = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'a' "
+                "and schema_name = 'marts' order by 1"
+            ).fetchall()
+        ]
+        assert len(marts) >= 10
+        for m in marts:
+            out[m] = con.execute(f"""
+                select (select count(*) from (from a.marts.{m} except all from b.marts.{m}))
+                     + (select count(*) from (from b.marts.{m} except all from a.marts.{m}))
+            """).fetchone()[0]
+    return {m: n for m, n in out.items() if n}

@@ -27,9 +27,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import psutil
 import pytest
+from helpers import mart_differences
 
 from crmwh.synth.generate import generate
 from dagster_project.defs.pending import exports_run_id, lineage_run_id, published_run_id
@@ -212,27 +212,6 @@ def _new_export(data: Path) -> Callable[[Run], bool]:
 # --- comparing -------------------------------------------------------------------------------
 
 
-def _mart_differences(a: Path, b: Path) -> dict[str, int]:
-    out = {}
-    with duckdb.connect() as con:
-        con.execute(f"attach '{a}' as a (read_only)")
-        con.execute(f"attach '{b}' as b (read_only)")
-        marts = [
-            r[0]
-            for r in con.execute(
-                "select table_name from duckdb_tables() where database_name = 'a' "
-                "and schema_name = 'marts' order by 1"
-            ).fetchall()
-        ]
-        assert len(marts) >= 10
-        for m in marts:
-            out[m] = con.execute(f"""
-                select (select count(*) from (from a.marts.{m} except all from b.marts.{m}))
-                     + (select count(*) from (from b.marts.{m} except all from a.marts.{m}))
-            """).fetchone()[0]
-    return {m: n for m, n in out.items() if n}
-
-
 def _temp_files(data: Path) -> list[Path]:
     patterns = [
         "raw/_staging",
@@ -280,7 +259,7 @@ def test_killed_at_every_stage_then_recovered_equals_a_clean_run(landing, clean,
     run_id = published_run_id(published)
     assert exports_run_id(data / "exports") == run_id
     assert lineage_run_id(data / "docs") == run_id
-    assert _mart_differences(published, clean_data / "warehouse" / "crm.duckdb") == {}
+    assert mart_differences(published, clean_data / "warehouse" / "crm.duckdb") == {}
     assert _temp_files(data) == []
     assert not list((data / "warehouse" / ".runs").glob("*")), "a run record was left"
     # the raw zone and the work file are for their owner (and group), not the world

@@ -20,7 +20,7 @@ import dagster as dg
 import duckdb
 import pyarrow.dataset as ds
 import pytest
-from helpers import copy_tree
+from helpers import copy_tree, mart_differences
 
 from crmwh.synth.generate import generate
 from dagster_project.run import run_pipeline
@@ -80,28 +80,6 @@ def _clean_rebuild(landing: Path, tmp: Path) -> Path:
     result = _run(copy, data)
     assert result.success
     return _published(data)
-
-
-def _differences(a: Path, b: Path) -> dict[str, int]:
-    """Rows of each published mart in one file and not the other (both ways)."""
-    out = {}
-    with duckdb.connect() as con:
-        con.execute(f"attach '{a}' as a (read_only)")
-        con.execute(f"attach '{b}' as b (read_only)")
-        marts = [
-            r[0]
-            for r in con.execute(
-                "select table_name from duckdb_tables() where database_name = 'a' "
-                "and schema_name = 'marts' order by 1"
-            ).fetchall()
-        ]
-        assert len(marts) >= 10
-        for m in marts:
-            out[m] = con.execute(f"""
-                select (select count(*) from (from a.marts.{m} except all from b.marts.{m}))
-                     + (select count(*) from (from b.marts.{m} except all from a.marts.{m}))
-            """).fetchone()[0]
-    return {m: n for m, n in out.items() if n}
 
 
 def _meta(published: Path) -> tuple:
@@ -176,7 +154,7 @@ def test_daily_runs_equal_a_clean_rebuild(daily, tmp_path):
             from audit_batch where status = 'loaded'
         """).fetchone()
     assert late >= 1 and restated >= 1
-    assert _differences(_published(data), _clean_rebuild(landing, tmp_path)) == {}
+    assert mart_differences(_published(data), _clean_rebuild(landing, tmp_path)) == {}
 
 
 def test_a_batch_failing_its_quality_suite_leaves_the_published_marts_untouched(broken):
@@ -206,7 +184,7 @@ def test_the_restated_batch_and_the_next_day_equal_a_clean_rebuild(restated, tmp
     assert restated["result"].success
     first, _last = _meta(_published(data))[1:]
     assert first.strftime("%Y%m%d") <= _day(BROKEN_DAY)  # rebuilt from the rejected date
-    assert _differences(_published(data), _clean_rebuild(landing, tmp_path)) == {}
+    assert mart_differences(_published(data), _clean_rebuild(landing, tmp_path)) == {}
 
 
 CLEAR_ID = re.compile(r"^(\d{17}[\dX]|\d{15})$")
