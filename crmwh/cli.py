@@ -40,6 +40,40 @@ def _run(args: argparse.Namespace) -> int:
     return _report(result, landing, data)
 
 
+def _restate(args: argparse.Namespace) -> int:
+    """Recompute a closed month and every later one, on purpose (spec section 8)."""
+    os.umask(0o027)
+    from dagster_project.defs.resources import LockTimeout
+    from dagster_project.recovery import warn
+    from dagster_project.run import run_restatement
+
+    try:
+        result = run_restatement(args.data, args.period, args.reason, log=warn)
+    except (ValueError, LockTimeout) as e:
+        print(f"crmwh restate: {e}", file=sys.stderr)
+        return 2 if isinstance(e, ValueError) else 1
+    if not result.success:
+        from crmwh.summary import failed_checks
+
+        for line in failed_checks(result):
+            print(f"quality check failed: {line}", file=sys.stderr)
+        print(
+            f"crmwh restate: the run {result.run_id} failed; the published marts are unchanged "
+            "and the restatement stays requested: the next run (or `crmwh restate`) finishes it",
+            file=sys.stderr,
+        )
+        return 1
+    for event in result.get_asset_materialization_events():
+        meta = event.materialization.metadata
+        if "restated" in meta:
+            print(
+                f"crmwh restate: {args.period} onward recomputed and published "
+                f"(restatement {meta['restated'].value}; closed months "
+                f"{meta['closed_months'].value}); replaced rows in schema history"
+            )
+    return 0
+
+
 def _pipeline(landing: Path, data: Path):
     """The pipeline, stoppable by SIGINT/SIGTERM: the result, or an exit code."""
     from dagster_project.defs.resources import LockTimeout, WarehousePaths
@@ -275,6 +309,15 @@ def main(argv: list[str] | None = None) -> int:
         help="where raw/, warehouse/ and exports/ go (default: data)",
     )
     r.set_defaults(func=_run)
+
+    s = sub.add_parser(
+        "restate",
+        help="recompute a closed month and every later one (after a late or restated batch)",
+    )
+    s.add_argument("--period", required=True, help="the first closed month to restate, YYYYMM")
+    s.add_argument("--reason", help="why (kept in meta.restatements)")
+    s.add_argument("--data", type=Path, default=Path("data"))
+    s.set_defaults(func=_restate)
 
     w = sub.add_parser("where", help="where the published marts, exports and docs are")
     w.add_argument("--data", type=Path, default=Path("data"))

@@ -91,7 +91,7 @@ def run_ingest(
 
 
 def _execute(
-    job: str, paths: WarehousePaths, dagster_instance, tags: dict, selection=None
+    job: str, paths: WarehousePaths, dagster_instance, tags: dict, selection=None, ops=None
 ) -> dg.ExecuteInProcessResult:
     """One in-process run, tagged with this process (recovery decides from it whether the
     run is still alive) and named in the writer lock's record while it runs."""
@@ -105,7 +105,7 @@ def _execute(
         instance=dagster_instance or instance(),
         run_id=run_id,
         tags={**tags, **owner_tags()},
-        run_config=QUIET,
+        run_config={**QUIET, **({"ops": ops} if ops else {})},
         raise_on_error=False,
         asset_selection=selection,
     )
@@ -165,6 +165,37 @@ def run_dbt(
     return run_build(
         data, dagster_instance, (min(dates), max(dates)), selection=[k for g in groups for k in g.keys]
     )
+
+
+def run_restatement(
+    data: Path,
+    period: str,
+    reason: str | None,
+    dagster_instance: dg.DagsterInstance | None = None,
+    log: Callable[[str], object] = print,
+) -> dg.ExecuteInProcessResult:
+    """`crmwh restate`: one in-process run of `restate_job`: the closed month `period`
+    (YYYYMM) and every later one recomputed from the loaded batches, checked and published,
+    the replaced rows kept in `history` (marts/month_close.py). Raises ValueError for a
+    month that is not closed. As one writer, after recovery, like `run_pipeline`."""
+    from marts.month_close import check_restatable
+
+    paths = _paths(data)
+    with writer_lock(paths.warehouse, log), run_record(paths):
+        check_restatable(paths.warehouse, period)
+        dagster_instance = dagster_instance or instance()
+        recover(paths, dagster_instance, log)
+        config = {"restate_period": period, "reason": reason or ""}
+        try:
+            return _execute(
+                "restate_job",
+                paths,
+                dagster_instance,
+                {"crmwh/restate_period": period},
+                ops={"dbt_monthly": {"config": config}},
+            )
+        finally:
+            remove_temp_files(paths)
 
 
 @dataclass

@@ -9,7 +9,9 @@ one. Any error removes the temporary file and leaves the published file untouche
 Contents: schema `marts` (every table of work's `marts`, same DDL so types and NOT NULL
 contracts hold, with dbt's table and column comments), schema `quality` (audit and
 data-quality views for analysts: counts and reasons, never raw record text or a clear
-identity) and schema `meta` (which run, code and batch versions produced the marts).
+identity), schema `meta` (which run, code and batch versions produced the marts; the
+closed months and the restatements, marts/month_close.py) and schema `history` (the
+rows restatements replaced).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from marts.masking import find_clear_identity, mask_clear_identity
+from marts.month_close import pending_sql
 
 
 @dataclass
@@ -141,10 +144,31 @@ def _copy_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return rows
 
 
+def _work_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'w' "
+            "and schema_name = ? order by 1",
+            [schema],
+        ).fetchall()
+    ]
+
+
 def _quality(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema quality")
     for name, sql in QUALITY.items():
         con.execute(f"create table quality.{name} as {sql}")
+    if {"month_close", "restatements"} <= set(_work_tables(con, "meta")):
+        con.execute(
+            "create table quality.pending_restatements as "
+            f"select * from ({pending_sql('w.main', 'w.meta')}) order by biz_date, sys"
+        )
+        con.execute(
+            "comment on table quality.pending_restatements is 'Batches of dates in closed "
+            "months loaded after the month closed (late or restated): the closed marts do "
+            "not include them until `crmwh restate --period` (affects: the months it changes).'"
+        )
     # The review queue explains an invalid ID with the number itself: mask it.
     con.execute(
         "create table quality.customer_review_queue as "
@@ -197,6 +221,13 @@ def _meta(
     marts: dict[str, int],
 ) -> None:
     con.execute(_DDL)
+    # month close: which months are kept as computed, and the restatements of closed ones
+    for name in ("month_close", "restatements"):
+        if name in _work_tables(con, "meta"):
+            con.execute(f"create table meta.{name} as select * from w.meta.{name}")
+    con.execute("create schema history")
+    for name in _work_tables(con, "history"):
+        con.execute(f"create table history.{_ident(name)} as select * from w.history.{_ident(name)}")
     con.execute("""
         insert into meta.published_batches
         select sys, biz_date, version, ok_md5, processed_at, run_id from w.main.audit_batch
@@ -254,7 +285,7 @@ def publish(
                 if src != n:
                     raise RuntimeError(f"{table}: {n} rows copied, work has {src}")
             tables = dict(marts)
-            for schema in ("quality", "meta"):
+            for schema in ("quality", "meta", "history"):
                 for (name,) in con.execute(
                     "select table_name from duckdb_tables() where database_name = "
                     "current_database() and schema_name = ? order by 1",

@@ -33,6 +33,7 @@ SHARED_BUILDS = {
     "test_browser": "demo_build",  # demo_data
     "test_notebooks": "demo_build",
     "test_docs_queries": "demo_build",
+    "test_month_close": "demo_build",
 }
 
 

@@ -167,13 +167,17 @@ def _run_window(context: dg.AssetExecutionContext) -> tuple[str, str] | None:
 
 
 def _build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths, windowed: bool = True
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    paths: WarehousePaths,
+    window: tuple[str, str] | None = None,
 ):
     # dbt reads the raw zone and writes the warehouse named by CRMWH_DATA (absolute: dbt
-    # runs in the project folder), and the run's window from CRMWH_MIN_DATE/MAX_DATE (not
-    # --vars: new vars make dbt re-parse the whole project in every call)
+    # runs in the project folder), and the window from CRMWH_MIN_DATE/MAX_DATE (not
+    # --vars: new vars make dbt re-parse the whole project in every call); by default the
+    # run's business dates
     os.environ["CRMWH_DATA"] = str(paths.data)
-    window = _run_window(context) if windowed else None
+    window = window or _run_window(context)
     for name, value in zip(("CRMWH_MIN_DATE", "CRMWH_MAX_DATE"), window or ("", "")):
         os.environ[name] = value
     (paths.warehouse.parent / "tmp").mkdir(parents=True, exist_ok=True)
@@ -296,6 +300,25 @@ def dbt_tables(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Wa
     yield from _build(context, dbt, paths)
 
 
+class MonthlyConfig(dg.Config):
+    """Set to restate a closed month (the restate job, `crmwh restate`): that month and
+    every later one are recomputed and the replaced rows kept in `history` when the run
+    publishes. Empty: the open months only."""
+
+    restate_period: str = ""  # YYYYMM
+    reason: str = ""
+
+
+def monthly_window(paths: WarehousePaths) -> tuple[str, str] | None:
+    """The monthly group's window: from the first month that is not closed (or an
+    unfinished restatement's first month) to every later one. None: every month (nothing
+    closed yet)."""
+    from marts.month_close import monthly_window_start
+
+    start = monthly_window_start(paths.warehouse)
+    return (start.isoformat(), "9999-12-31") if start else None
+
+
 @dbt_assets(
     manifest=MANIFEST,
     project=dbt_project,
@@ -304,11 +327,24 @@ def dbt_tables(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Wa
     name="dbt_monthly",
     pool=WAREHOUSE_POOL,
 )
-def dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
-    # Every month, every run: past months read today's dimensions (an account's party,
-    # open date, manager), which a late or restated batch can change for any month; a
-    # window would leave those months as they were, unlike a clean rebuild (DECISIONS.md)
-    yield from _build(context, dbt, paths, windowed=False)
+def dbt_monthly(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    paths: WarehousePaths,
+    config: MonthlyConfig,
+):
+    # Every open month, every run (a late batch or a dimension change moves an open month
+    # as it would a clean rebuild); closed months are kept as computed (spec section 8,
+    # marts/month_close.py, DECISIONS.md)
+    if config.restate_period:
+        from marts.month_close import request_restatement
+
+        with paths.writer_lock(context.log.warning):
+            rid = request_restatement(paths.warehouse, config.restate_period, config.reason or None)
+        context.log.info(f"restatement {rid}: {config.restate_period} and every later month")
+    window = monthly_window(paths)
+    context.log.info(f"monthly window: {window[0] if window else 'every month'} onward")
+    yield from _build(context, dbt, paths, window or ("", ""))
 
 
 dbt_models = [dbt_inputs, dbt_daily, dbt_tables, dbt_monthly]
@@ -322,3 +358,14 @@ def _mart_names() -> list[str]:
 # the analysts' tables (schema marts, the mart_* models under dbt/models/marts): what is
 # checked, published and exported
 MART_KEYS = [dg.AssetKey(["marts", name]) for name in _mart_names()]
+
+
+def monthly_marts() -> dict[str, tuple[str, str]]:
+    """The marts kept by month close (tag `monthly`), with the column and grain by which
+    their rows belong to a month (`window_column`, `window_grain` of replace_window)."""
+    nodes = json.loads(MANIFEST.read_text())["nodes"].values()
+    return {
+        n["name"]: (n["config"]["window_column"], n["config"].get("window_grain") or "day")
+        for n in nodes
+        if n["resource_type"] == "model" and _layer(n) == "marts" and "monthly" in n["tags"]
+    }

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.defs.dbt import DBT_DIR, MANIFEST, MART_KEYS
+from dagster_project.defs.dbt import DBT_DIR, MANIFEST, MART_KEYS, monthly_marts, monthly_window
 from dagster_project.defs.ingest import WAREHOUSE_POOL
 from dagster_project.defs.partitions import run_window
 from dagster_project.defs.resources import WarehousePaths
@@ -73,9 +73,11 @@ def mart_suites(context: dg.AssetCheckExecutionContext, paths: WarehousePaths):
     from expectations.marts import validate_marts
 
     selected = {k.asset_key.path[-1] for k in context.selected_asset_check_keys}
-    # every month: the monthly group recomputes all of them in every run (defs/dbt.py)
+    # the months the monthly group built (the open ones): closed months were checked when
+    # they were built and are kept as they are (marts/month_close.py)
     with paths.writer_lock(context.log.warning):  # reads the work file: no writer meanwhile
-        results = validate_marts(paths.warehouse, None, None)
+        window = monthly_window(paths)
+        results = validate_marts(paths.warehouse, window[0] if window else None, None)
     docs = build_data_docs(paths.docs / "gx")
     context.log.info(f"Great Expectations Data Docs: {docs}")
     for mart, (passed, meta) in sorted(results.items()):
@@ -97,21 +99,37 @@ def mart_suites(context: dg.AssetCheckExecutionContext, paths: WarehousePaths):
         )
 
 
+PENDING_CHECK = "no_pending_restatements"
+
+
 @dg.asset(
     key=PUBLISHED_KEY,
     deps=MART_KEYS,
     group_name="publish",
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
+    check_specs=[
+        dg.AssetCheckSpec(
+            PENDING_CHECK,
+            asset=PUBLISHED_KEY,
+            description="No late or restated batch of a closed month waits for "
+            "`crmwh restate --period` (quality.pending_restatements)",
+        )
+    ],
     description="data/warehouse/crm.duckdb, what readers open (read-only): the checked "
-    "marts (schema `marts`), data-quality tables (`quality`) and what produced them "
-    "(`meta`), written beside and swapped in with one rename.",
+    "marts (schema `marts`), data-quality tables (`quality`), what produced them and "
+    "which months are closed (`meta`) and the rows restatements replaced (`history`), "
+    "written beside and swapped in with one rename.",
 )
 def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths):
+    from marts.month_close import settle
     from marts.publish import publish
 
     first, last = _iso_window(context)
     with paths.writer_lock(context.log.warning):
+        # every check passed: finish the restatements this run recomputed and record the
+        # months now closed, then publish them together
+        months = settle(paths.warehouse, paths.published, context.run.run_id, monthly_marts())
         result = publish(
             paths.warehouse,
             paths.published,
@@ -120,13 +138,28 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
             min_date=first,
             max_date=last,
         )
-    return dg.MaterializeResult(
+    closed = months["closed"]
+    yield dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(paths.published)),
             "tables": len(result.tables),
             "rows": dg.MetadataValue.json(result.tables),
             "seconds": round(result.seconds, 2),
+            "closed_months": f"{closed[0]}..{closed[-1]}" if closed else "none",
+            "newly_closed": ", ".join(months["newly_closed"]) or "none",
+            "restated": ", ".join(months["restated"]) or "none",
+            "pending_restatements": len(months["pending"]),
         }
+    )
+    pending = months["pending"]
+    yield dg.AssetCheckResult(
+        check_name=PENDING_CHECK,
+        passed=not pending,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "pending": dg.MetadataValue.md("\n".join(f"- {p}" for p in pending) or "none"),
+            "how": "crmwh restate --period YYYYMM [--reason TEXT]",
+        },
     )
 
 

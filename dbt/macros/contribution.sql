@@ -12,7 +12,9 @@
   The months a contribution model computes in this run (int_periods rows): every month the
   run's window touches, plus finished months whose inputs the window's data restates, so
   that those months are recomputed whole (models keyed unique_key='period_start' under
-  replace_window: rows of a month the model emits replace that month's rows):
+  replace_window: rows of a month the model emits replace that month's rows), never a
+  month before the window's: those are closed and kept as computed (spec section 8; the
+  monthly group's window starts at the first open month, marts/month_close.py):
     fee_reversals    months of fee transactions that a reversal of the window cancels (a
                      late reversal 冲正 takes the fee out of the month it was booked in)
     fee_supplements  periods of CRM fee entries with a row entered in the window, and the
@@ -24,6 +26,7 @@
     select *
     from {{ ref('int_periods') }}
     where {{ in_month_window('period_start') }}
+    or (period_start >= {{ month_window_start() }} and (false
     {%- if 'fee_reversals' in restated_by %}
         or period in (
             select {{ period_of('original.biz_date') }}
@@ -42,6 +45,7 @@
             )
         )
     {%- endif %}
+    ))
 {%- endmacro %}
 
 {# The measures a contribution score model may rank (seed contribution_models, column
