@@ -1,10 +1,12 @@
 {{ config(severity='warn', meta={"dagster": {"ref": {"name": "int_account_contributions_monthly"}}}) }}
 -- Every channel of the loaded months' transactions has a unit cost (seed txn_unit_costs):
 -- a posting through an unknown or empty channel costs nothing in the contribution mart.
+-- Checks the transactions of the run's window (a full build checks every date).
 select t.channel, count(*) as postings
 from {{ ref('fct_transaction') }} as t
 inner join {{ ref('int_periods') }} as p
     on t.biz_date >= p.covered_from and t.biz_date < p.covered_to
 left join {{ ref('txn_unit_costs') }} as c on c.channel = t.channel
-where c.channel is null
+where {{ in_window('t.biz_date') }}
+    and c.channel is null
 group by t.channel

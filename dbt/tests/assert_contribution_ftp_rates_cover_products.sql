@@ -2,8 +2,15 @@
 -- Every FTP curve point a product uses (seed products.ftp_key) has an FTP rate on every
 -- covered day of every loaded month (seed ftp_rates): a day without one would earn no
 -- net interest income silently. Lists the curve points and months with days uncovered.
+-- Checks the months of the run's window (a full build checks every month).
 with curve_points as (
     select distinct ftp_key from {{ ref('products') }} where ftp_key is not null
+),
+
+periods as (
+    select period, days, covered_from, covered_to
+    from {{ ref('int_periods') }}
+    where period_start >= {{ month_window_start() }}
 ),
 
 covered as (
@@ -16,7 +23,7 @@ covered as (
                 then {{ intersection_days(['f.valid_from', 'p.covered_from'], ['f.valid_to', 'p.covered_to']) }}
             end), 0) as days_with_rate
     from curve_points as c
-    cross join {{ ref('int_periods') }} as p
+    cross join periods as p
     left join {{ ref('ftp_rates') }} as f
         on f.ftp_key = c.ftp_key
         and f.valid_from < p.covered_to and f.valid_to > p.covered_from

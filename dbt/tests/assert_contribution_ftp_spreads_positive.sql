@@ -3,9 +3,11 @@
 -- should pay its customer less than its FTP rate, a loan or card charge more. Lists the
 -- products, curve points and rates (account versions valid in a loaded month) with a spread
 -- of 0 or less, or without a rate: their net interest income is 0 or negative.
+-- Checks the months of the run's window (a full build checks every month).
 with loaded as (
     select min(covered_from) as first_day, max(covered_to) as end_day
     from {{ ref('int_periods') }}
+    where period_start >= {{ month_window_start() }}
 ),
 
 versions as (

@@ -2,9 +2,11 @@
 -- Net interest and risk cost cut balance stretches by the account's history versions (rate,
 -- class, curve point): every balance day of a loaded month must fall in a version, or its
 -- interest would be lost silently. Lists balance stretches with days no version covers.
+-- Checks the months of the run's window (a full build checks every month).
 with loaded as (
     select min(covered_from) as first_day, max(covered_to) as end_day
     from {{ ref('int_periods') }}
+    where period_start >= {{ month_window_start() }}
 ),
 
 stretches as (

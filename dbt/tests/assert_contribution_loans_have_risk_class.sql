@@ -1,9 +1,11 @@
 {{ config(severity='warn', meta={"dagster": {"ref": {"name": "risk_rates"}}}) }}
 -- Every loan version of the loaded months carries a five-level class with a risk rate (seed
 -- risk_rates): a loan without one bears no risk cost in the contribution mart.
+-- Checks the months of the run's window (a full build checks every month).
 with loaded as (
     select min(covered_from) as first_day, max(covered_to) as end_day
     from {{ ref('int_periods') }}
+    where period_start >= {{ month_window_start() }}
 )
 
 select h.product_code, h.five_class, count(distinct h.account_key) as accounts

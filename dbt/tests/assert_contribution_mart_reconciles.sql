@@ -2,6 +2,7 @@
 -- mart_customer_contribution adds up, per period, to its inputs: the account rows with a
 -- party (int_account_contributions_monthly) plus the attributed CRM fee supplements
 -- (int_fee_supplements, status matched). Nothing is lost or counted twice between them.
+-- Checks the months of the run's window on every side (a full build checks every month).
 with accounts as (
     select
         period,
@@ -11,14 +12,14 @@ with accounts as (
         sum(risk_cost) as risk_cost,
         sum(contribution) as contribution
     from {{ ref('int_account_contributions_monthly') }}
-    where party_id is not null
+    where party_id is not null and period_start >= {{ month_window_start() }}
     group by period
 ),
 
 supplements as (
     select period, sum(amount_cny) as amount
     from {{ ref('int_fee_supplements') }}
-    where attribution_status = 'matched'
+    where attribution_status = 'matched' and period_start >= {{ month_window_start() }}
     group by period
 ),
 
@@ -43,6 +44,7 @@ actual as (
         sum(risk_cost) as risk_cost,
         sum(contribution) as contribution
     from {{ ref('mart_customer_contribution') }}
+    where period_start >= {{ month_window_start() }}
     group by period
 )
 

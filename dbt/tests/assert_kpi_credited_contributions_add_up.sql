@@ -1,8 +1,16 @@
 -- Contribution credited to managers plus the organisation pool equals each account's
 -- contribution per month, to 1e-6 CNY.
-with credited as (
+-- Checks the months of the run's window on both sides (a full build checks every month).
+with contributions as (
+    select account_key, period, contribution
+    from {{ ref('int_account_contributions_monthly') }}
+    where period_start >= {{ month_window_start() }}
+),
+
+credited as (
     select account_key, period, sum(credited_contribution) as credited
     from {{ ref('int_credited_contributions_monthly') }}
+    where period_start >= {{ month_window_start() }}
     group by account_key, period
 )
 
@@ -11,7 +19,7 @@ select
     coalesce(a.period, c.period) as period,
     a.contribution,
     c.credited
-from {{ ref('int_account_contributions_monthly') }} as a
+from contributions as a
 full outer join credited as c
     on c.account_key = a.account_key and c.period = a.period
 where a.contribution is null

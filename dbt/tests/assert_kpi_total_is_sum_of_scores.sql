@@ -1,19 +1,26 @@
 -- The total row of each manager and month carries the sum of its indicators' scores,
 -- and no score exceeds weight × 100 × cap.
-with indicators as (
-    select manager_id, period, sum(score) as score_sum
+-- Checks the months of the run's window (a full build checks every month).
+with kpi as (
+    select manager_id, period, indicator, score, weight, cap
     from {{ ref('mart_manager_kpi') }}
+    where period_start >= {{ month_window_start() }}
+),
+
+indicators as (
+    select manager_id, period, sum(score) as score_sum
+    from kpi
     where indicator <> 'total'
     group by manager_id, period
 )
 
 select t.manager_id, t.period, t.score, i.score_sum, 'total' as problem
-from {{ ref('mart_manager_kpi') }} as t
+from kpi as t
 inner join indicators as i on i.manager_id = t.manager_id and i.period = t.period
 where t.indicator = 'total'
     and (abs(coalesce(t.score, 0) - coalesce(i.score_sum, 0)) > 0.000001
         or (t.score is null) <> (i.score_sum is null))
 union all
 select manager_id, period, score, null, 'over the cap' as problem
-from {{ ref('mart_manager_kpi') }}
+from kpi
 where indicator <> 'total' and score > weight * 100 * cap + 0.000001

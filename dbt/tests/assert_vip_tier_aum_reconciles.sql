@@ -2,8 +2,10 @@
 -- The AUM in mart_vip_tier adds up, per finished month, to the personal parties' AUM in
 -- int_party_months (parties without AUM history hold none; a month without accounts is 0),
 -- to 0.01 CNY. Fails with each month that does not.
+-- Checks the months of the run's window on both sides (a full build checks every month).
 with periods as (
-    select period from {{ ref('int_periods') }} where is_finished
+    select period from {{ ref('int_periods') }}
+    where is_finished and period_start >= {{ month_window_start() }}
 ),
 
 source_aum as (
@@ -17,6 +19,7 @@ source_aum as (
 mart_aum as (
     select period, sum(adb_aum) as adb_aum
     from {{ ref('mart_vip_tier') }}
+    where period_start >= {{ month_window_start() }}
     group by period
 )
 
