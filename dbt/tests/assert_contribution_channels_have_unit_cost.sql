@@ -1,4 +1,7 @@
 {{ config(severity='warn', meta={"dagster": {"ref": {"name": "int_account_contributions_monthly"}}}) }}
+-- depends_on: {{ ref('int_account_contributions_monthly') }}
+-- (runs with the monthly group, after the models it reads: a test whose parents sit in two
+-- Dagster groups and none in a later one would be selected by no dbt call)
 -- Every channel of the loaded months' transactions has a unit cost (seed txn_unit_costs):
 -- a posting through an unknown or empty channel costs nothing in the contribution mart.
 -- Checks the transactions of the run's window (a full build checks every date).

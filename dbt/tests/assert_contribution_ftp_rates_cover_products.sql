@@ -1,4 +1,7 @@
-{{ config(meta={"dagster": {"ref": {"name": "ftp_rates"}}}) }}
+{{ config(meta={"dagster": {"ref": {"name": "int_account_contributions_monthly"}}}) }}
+-- depends_on: {{ ref('int_account_contributions_monthly') }}
+-- (runs with the monthly group, after the models it reads: a test whose parents sit in two
+-- Dagster groups and none in a later one would be selected by no dbt call)
 -- Every FTP curve point a product uses (seed products.ftp_key) has an FTP rate on every
 -- covered day of every loaded month (seed ftp_rates): a day without one would earn no
 -- net interest income silently. Lists the curve points and months with days uncovered.

@@ -1,4 +1,7 @@
-{{ config(meta={"dagster": {"ref": {"name": "dim_account_history"}}}) }}
+{{ config(meta={"dagster": {"ref": {"name": "int_account_contributions_monthly"}}}) }}
+-- depends_on: {{ ref('int_account_contributions_monthly') }}
+-- (runs with the monthly group, after the models it reads: a test whose parents sit in two
+-- Dagster groups and none in a later one would be selected by no dbt call)
 -- Net interest and risk cost cut balance stretches by the account's history versions (rate,
 -- class, curve point): every balance day of a loaded month must fall in a version, or its
 -- interest would be lost silently. Lists balance stretches with days no version covers.

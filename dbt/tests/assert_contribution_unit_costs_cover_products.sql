@@ -1,4 +1,4 @@
-{{ config(meta={"dagster": {"ref": {"name": "account_unit_costs"}}}) }}
+{{ config(tags=["cross_group"], meta={"dagster": {"ref": {"name": "account_unit_costs"}}}) }}
 -- Every product has an account unit cost (seed account_unit_costs): an account of a product
 -- without one would bear no account cost silently.
 select p.product_code
