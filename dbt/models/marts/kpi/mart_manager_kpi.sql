@@ -7,9 +7,11 @@
   macros in macros/kpi.sql. No target (or no actual of a ratio) → completion and score
   empty, and the indicator does not count in the total. total: score = Σ scores (empty
   when none scored), weight = Σ weights of the scored indicators. rank_in_team /
-  rank_in_org: every row ranks its own score among the managers of the same team
-  (dim_manager.team_id) / organisation (dim_manager.org_id) in the month; on the total row
-  that is the manager's overall rank. Team and organisation are today's (dim_manager).
+  rank_in_org: every row ranks its own score among the managers of the same team /
+  organisation in the month; on the total row that is the manager's overall rank. Team and
+  organisation are the manager's as of the month's as_of_date (int_kpi_manager_months, from
+  dim_manager_history), never today's: a manager who moves team in September stays in
+  August's team, and a finished month does not move with a later reorganisation.
 #}
 {{ config(
     materialized='incremental',
@@ -41,8 +43,10 @@ targets as (
     from {{ ref('int_kpi_targets') }} as t
     inner join periods as p on p.period = t.period
     inner join indicators as i on i.indicator = t.indicator
-    -- a target of an unknown manager or indicator is left out (int_kpi_targets warns)
-    inner join {{ ref('dim_manager') }} as d on d.manager_id = t.manager_id
+    -- a target of a manager not delivered in the month, or of an unknown indicator, is
+    -- left out (int_kpi_targets warns)
+    inner join {{ ref('int_kpi_manager_months') }} as d
+        on d.manager_id = t.manager_id and d.period = t.period
 ),
 
 managers as (
@@ -134,7 +138,9 @@ placed as (
         d.team_id,
         d.org_id
     from all_rows as r
-    left join {{ ref('dim_manager') }} as d on d.manager_id = r.manager_id
+    -- the manager's team and organisation as of the month
+    left join {{ ref('int_kpi_manager_months') }} as d
+        on d.manager_id = r.manager_id and d.period = r.period
 )
 
 select

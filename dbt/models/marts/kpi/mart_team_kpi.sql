@@ -1,7 +1,9 @@
 {#
   Team KPIs 客户部门考核 (docs/kpi.md): mart_manager_kpi rolled up the team tree. A
-  team holds every manager of its own and of the teams below it (bridge_team_ancestors,
-  dim_manager.team_id: today's teams). Per team, month and indicator:
+  team holds every manager of its own and of the teams below it, both as of the month's
+  as_of_date (int_kpi_manager_months, int_kpi_team_ancestor_months: the histories as
+  delivered, never today's), so a September reorganisation leaves August's totals as they
+  were. Per team, month and indicator:
   - numerator and denominator are summed over the managers; a ratio is recomputed from
     the sums (never an average of the managers' ratios); an amount or count is the sum;
   - target: the sum of the managers' targets for an amount or count; for a ratio the
@@ -34,10 +36,13 @@ indicators as (
     select * from {{ ref('kpi_indicators') }}
 ),
 
+-- per month, each team and every manager of it or of a team below it, as of the month
 team_managers as (
-    select ta.ancestor_team_id as team_id, m.manager_id
-    from {{ ref('bridge_team_ancestors') }} as ta
-    inner join {{ ref('dim_manager') }} as m on m.team_id = ta.team_id
+    select ta.period, ta.ancestor_team_id as team_id, m.manager_id
+    from {{ ref('int_kpi_team_ancestor_months') }} as ta
+    inner join {{ ref('int_kpi_manager_months') }} as m
+        on m.team_id = ta.team_id and m.period = ta.period
+    where ta.period in (select period from periods)
 ),
 
 manager_rows as (
@@ -59,7 +64,7 @@ summed as (
         sum(r.target * r.denominator) as target_weighted,
         avg(r.target) as target_average
     from manager_rows as r
-    inner join team_managers as tm on tm.manager_id = r.manager_id
+    inner join team_managers as tm on tm.manager_id = r.manager_id and tm.period = r.period
     group by tm.team_id, r.period, r.indicator
 ),
 
@@ -150,7 +155,7 @@ customer_contribution as (
         cast(null as {{ kpi_number_type() }}) as score
     from {{ ref('int_manager_kpi_actuals_monthly') }} as a
     inner join periods as p on p.period = a.period
-    inner join team_managers as tm on tm.manager_id = a.manager_id
+    inner join team_managers as tm on tm.manager_id = a.manager_id and tm.period = a.period
     where a.indicator = 'customer_contribution'
     group by tm.team_id, p.period, p.period_start, p.as_of_date, p.is_finished
 ),
@@ -182,7 +187,9 @@ placed as (
         t.team_level,
         t.org_id
     from all_rows as r
-    left join {{ ref('dim_team') }} as t on t.team_id = r.team_id
+    -- the team's parent, level and organisation as of the month
+    left join {{ ref('int_kpi_team_months') }} as t
+        on t.team_id = r.team_id and t.period = r.period
 )
 
 select
