@@ -441,7 +441,10 @@ MANAGER_KPI = MartSuite(
                case when m.manager_id is null then k.manager_id end as _manager_unknown
         from marts.mart_manager_kpi k
         left join seeds.kpi_indicators i on i.indicator = k.indicator
-        left join core.dim_manager m on m.manager_id = k.manager_id
+        -- the manager as delivered (history), not today's: a manager who left is still in
+        -- the months he was scored for
+        left join (select distinct manager_id from core.dim_manager_history) m
+            on m.manager_id = k.manager_id
         where k.{FROM_MONTH}""",
             (
                 not_null("manager_id"),
@@ -481,7 +484,8 @@ TEAM_KPI = MartSuite(
                     then cast(t.completion as double) end as completion,
                cast(t.score as double) as score, t.rank_among_siblings, t.manager_count, t.team_level,
                t.org_id, case when d.team_id is null then t.team_id end as _team_unknown
-        from marts.mart_team_kpi t left join core.dim_team d on d.team_id = t.team_id
+        from marts.mart_team_kpi t
+        left join (select distinct team_id from core.dim_team_history) d on d.team_id = t.team_id
         where t.{FROM_MONTH}""",
             (
                 not_null("team_id"),

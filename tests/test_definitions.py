@@ -99,12 +99,11 @@ def test_dbt_tests_are_asset_checks(loaded):
         if dg.AssetCheckKey(by_name[manifest["nodes"][t["attached_node"]]["name"]], t["name"])
         not in checks
     ]
-    # known gap (dagster-dbt today): the relationships to the seed `products` are run by
-    # dbt (--indirect-selection buildable) but not reported as asset checks
-    assert all(n.startswith("relationships_") and n.endswith("__ref_products_") for n in unmapped), (
-        unmapped
-    )
-    assert len(unmapped) <= 5, unmapped
+    # known gap (dagster-dbt today): a relationship whose two models sit in two dbt asset
+    # groups is no asset check; dbt runs it (in the later group's call, or in the
+    # cross_group call: test_every_dbt_test_runs_in_one_of_the_four_dbt_calls)
+    assert all(n.startswith("relationships_") for n in unmapped), unmapped
+    assert len(unmapped) <= 7, unmapped
     # unit tests are not checks: they run in the test suite (test_dbt_unit.py)
     names = {c.name for c in checks}
     assert not names & {u["name"] for u in manifest["unit_tests"].values()}
