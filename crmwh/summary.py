@@ -87,7 +87,35 @@ def marts_summary(warehouse: Path) -> str:
             lines.append(
                 f"manager KPI {period}: {managers:,} managers scored, best {best} ({score:.1f})"
             )
+        lines += _month_close_lines(con)
     return "\n".join(lines)
+
+
+def _month_close_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Which months are closed (kept as computed) and what waits for a restatement."""
+    found = {
+        f"{s}.{t}"
+        for s, t in con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+    }
+    if "meta.month_close" not in found:
+        return []
+    closed = con.execute("select min(period), max(period) from meta.month_close").fetchone()
+    lines = [
+        "month close: "
+        + (f"closed {closed[0]}..{closed[1]} (kept as computed)" if closed[0] else "no month closed yet")
+    ]
+    if "quality.pending_restatements" in found:
+        pending = con.execute(
+            "select period, count(*) from quality.pending_restatements group by 1 order by 1"
+        ).fetchall()
+        for period, n in pending:
+            lines.append(
+                f"  {n} late or restated batch(es) of closed month {period} wait: "
+                f"crmwh restate --period {period} (quality.pending_restatements)"
+            )
+    return lines
 
 
 def failed_checks(result) -> list[str]:

@@ -24,6 +24,7 @@ import pytest
 from helpers import copy_tree, mart_differences, restate
 
 from crmwh.cli import main
+from crmwh.summary import marts_summary
 from dagster_project.defs.dbt import monthly_marts
 from dagster_project.run import run_pipeline
 from marts.month_close import monthly_window_start
@@ -141,6 +142,9 @@ def test_a_restated_batch_of_a_closed_month_waits_for_a_restatement(restated):
             "from quality.pending_restatements"
         ).fetchall()
     assert pending == [("SAV", LATE_CLOSED, 2, "202607", "202607..202607")]
+    summary = marts_summary(after)  # what `crmwh run` prints
+    assert "month close: closed 202606..202607" in summary
+    assert "crmwh restate --period 202607" in summary
 
 
 def test_restating_july_equals_a_clean_rebuild_and_keeps_the_replaced_rows(restated, tmp_path):
