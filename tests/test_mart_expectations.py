@@ -66,10 +66,10 @@ create table core.dim_account (account_key varchar, party_id varchar, is_aum boo
     category varchar, open_date date, close_date date);
 create table core.dim_org (org_id varchar, parent_org_id varchar);
 insert into core.dim_org values ('O1', null);
-create table core.dim_manager (manager_id varchar);
-insert into core.dim_manager values ('M1');
-create table core.dim_team (team_id varchar);
-insert into core.dim_team values ('T1');
+create table core.dim_manager_history (manager_id varchar);
+insert into core.dim_manager_history values ('M1');
+create table core.dim_team_history (team_id varchar);
+insert into core.dim_team_history values ('T1');
 create table core.fct_balance (account_key varchar, valid_from date, valid_to date,
     balance_cny decimal(18,8));
 create table intermediate.int_periods (period varchar, period_start date, as_of_date date,
