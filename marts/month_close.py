@@ -81,13 +81,11 @@ def _period_start(period: str) -> dt.date:
 
 
 def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from duckdb_tables() where database_name = current_database() "
-            "and schema_name = 'meta' and table_name in ('month_close', 'restatements')"
-        ).fetchone()[0]
-        == 2
-    )
+    (found,) = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'meta' and table_name in ('month_close', 'restatements')"
+    ).fetchone()
+    return found == 2
 
 
 def monthly_window_start(work: Path) -> dt.date | None:
@@ -120,7 +118,6 @@ def close_after_days(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _check_closed(con: duckdb.DuckDBPyConnection, period: str) -> None:
-    _period_start(period)
     closed = con.execute("select count(*) from meta.month_close where period = ?", [period]).fetchone()
     if not closed[0]:
         last = con.execute("select max(period) from meta.month_close").fetchone()[0]

@@ -5,7 +5,7 @@ the pool `warehouse` is enforced), small data.
 The kills are chained to keep the module short: a run is killed at stage 1; the next run
 must get past what it left (no hang: every run has a timeout) and is killed at stage 2; ...
 the last run completes. By default the chain kills in two of the four dbt groups (daily:
-windowed, incremental; monthly: rebuilt whole); `CRMWH_FAULTS=all` kills in each of them
+windowed, incremental; monthly: the open months rebuilt whole); `CRMWH_FAULTS=all` kills in each of them
 (each dbt stage costs a restart of the build). After each kill no process of the killed
 run may be left; at the end no temporary file is, and the published marts equal a clean run
 of the same landing folder (EXCEPT ALL both ways on every mart), with exports and lineage of
