@@ -609,8 +609,8 @@ BALANCE_BAND_STATS = MartSuite(
         Frame(
             "rows",
             f"""
-        select strftime(s.as_of_date, '%Y-%m-%d') as as_of_date, s.org_id, s.segment, s.category, s.band_id,
-               s.accounts, s.parties,
+        select strftime(s.as_of_date, '%Y-%m-%d') as as_of_date, s.org_id, s.segment, s.category,
+               s.band_id, s.accounts, s.parties,
                cast(s.balance - s.accounts * b.lower_cny as double) as _below_band,
                cast(s.accounts * b.upper_cny - s.balance as double) as _above_band,
                case when b.band_id is null then s.band_id end as _band_unknown
