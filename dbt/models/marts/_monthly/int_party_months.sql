@@ -1,10 +1,12 @@
 {#
-  Each party's month (docs/accounts.md, docs/vip.md, docs/kpi.md): AUM (Σ average daily balance of its is_aum
-  accounts, 0 before opening and after closing), deposits and loans, month-end balances
-  (non-performing: class at least npl_min_five_class of seed kpi_parameters), the manager credited with the largest part of its AUM (its "main" manager), and its home
-  organisation: the outlet holding the largest part of its AUM at month end, ties to the
-  earliest-opened account. One row per party with an account row in the month; accounts
-  whose customer has no party yet are left out (dim_account warns about them).
+  Each party's month (docs/accounts.md, docs/vip.md, docs/kpi.md): AUM (Σ average daily
+  balance of its is_aum accounts, 0 before opening and after closing), deposits and
+  loans, month-end balances (non-performing: five-level class at least
+  npl_min_five_class of seed kpi_parameters, the KPI's threshold), the manager credited
+  with the largest part of its AUM (its "main" manager), and its home organisation: the
+  outlet holding the largest part of its AUM at month end, ties to the earliest-opened
+  account. One row per party with an account row in the month; accounts whose customer
+  has no party yet are left out (dim_account warns about them).
 #}
 {{ config(
     materialized='incremental',
