@@ -435,7 +435,6 @@ VIP_DAILY = MartSuite(
                 between("gap_to_next_tier", 0, None),
                 near_zero("_mtd_adb_aum_gap", "mtd_adb_aum.reconciles_with_party_months"),
                 between("_days_before_latest", 0, 0, "as_of_date.is_latest_loaded"),
-                is_null("_card_revolver_without_card", "is_card_revolver.holds_a_card"),
                 share_between("_is_mass", "mass_share", "tier.mass_share", mean=True),
                 null_share("home_org_id"),
             ),
