@@ -125,8 +125,8 @@ rated as (
         h.is_loan,
         h.rate,
         h.ftp_key,
-        a.is_matched_ftp,
-        a.open_date,
+        coalesce(a.is_matched_ftp, false) as is_matched_ftp,
+        coalesce(a.open_date, cast('1900-01-01' as date)) as open_date,
         -- non-accrual 非应计: a loan in a class whose seed row says it does not accrue
         not (coalesce(h.is_loan, false) and not coalesce(k.accrues_interest, true)) as accrues,
         greatest(s.stretch_from, h.valid_from) as piece_from,
@@ -135,7 +135,7 @@ rated as (
     inner join {{ ref('dim_account_history') }} as h
         on h.account_key = s.account_key
         and h.valid_from < s.stretch_to and h.valid_to > s.stretch_from
-    inner join accounts as a on a.account_key = s.account_key
+    left join accounts as a on a.account_key = s.account_key
     left join {{ ref('risk_rates') }} as k on k.five_class = h.five_class
     where h.ftp_key is not null
 ),
