@@ -251,23 +251,47 @@ CUSTOMER_CONTRIBUTION = MartSuite(
                 null_share("home_org_id"),
             ),
         ),
-        # Σ aum_adb of the mart = Σ ADB of the is_aum accounts that have a party, per month
+        # Σ aum_adb of the mart = Σ ADB of the is_aum accounts that have a party, per month;
+        # risk cost (may be negative: a release) = Σ change of the accounts' provisions; and
+        # each account's provision at the start of a month = at the end of the month before
+        # (the chain of stocks: a month's risk cost neither skips nor repeats a change; a
+        # closed month restated since is kept as computed, so this one warns)
         Frame(
             "periods",
             f"""
         with {period_rows("mart_customer_contribution")},
-        mart as (select period, sum(aum_adb) as aum
+        mart as (select period, sum(aum_adb) as aum, sum(risk_cost) as risk_cost
                  from marts.mart_customer_contribution group by period),
         accounts as (
             select m.period, sum(m.adb_cny) as aum
             from intermediate.int_account_months m join core.dim_account a using (account_key)
-            where a.is_aum and a.party_id is not null group by m.period)
+            where a.is_aum and a.party_id is not null group by m.period),
+        provisions as (
+            select period, sum(provision_end_cny - provision_start_cny) as risk_cost
+            from intermediate.int_account_contributions_monthly
+            where party_id is not null group by period),
+        chain as (
+            select cur.period,
+                   sum(cur.provision_start_cny - coalesce(prev.provision_end_cny, 0)) as gap
+            from intermediate.int_account_contributions_monthly cur
+            join intermediate.int_periods p on p.period = cur.period
+            left join intermediate.int_account_contributions_monthly prev
+                   on prev.account_key = cur.account_key
+                  and prev.period_start = p.period_start - interval 1 month
+            where p.period_start > (select min(period_start) from intermediate.int_periods)
+            group by cur.period)
         select period, c.rows, c.rows_vs_previous,
-               cast(coalesce(mart.aum, 0) - coalesce(accounts.aum, 0) as double) as _aum_adb_gap
+               cast(coalesce(mart.aum, 0) - coalesce(accounts.aum, 0) as double) as _aum_adb_gap,
+               cast(coalesce(mart.risk_cost, 0) - coalesce(provisions.risk_cost, 0) as double)
+                   as _risk_cost_gap,
+               cast(coalesce(chain.gap, 0) as double) as _provision_chain_gap
         from accounts full join mart using (period) left join counts c using (period)
+        left join provisions using (period) left join chain using (period)
         where {PERIOD_IN_MONTHS}""",
             (
                 near_zero("_aum_adb_gap", "aum_adb.reconciles_with_accounts"),
+                near_zero("_risk_cost_gap", "risk_cost.is_change_of_provisions"),
+                between("_provision_chain_gap", -MONEY, MONEY, "risk_cost.provisions_chain", WARN),
                 not_null("rows", name="period.has_rows"),
                 *rows_vs_previous(),
             ),
@@ -672,7 +696,11 @@ CUSTOMER_360 = MartSuite(
                cast(c.contribution_last_month - cc.contribution as double)
                    as _contribution_last_month_gap,
                date_diff('day', c.as_of_date,
-                         (select max(as_of_date) from intermediate.int_periods)) as _days_before_latest
+                         (select max(as_of_date) from intermediate.int_periods)) as _days_before_latest,
+               case when c.is_card_revolver and c.party_id not in (
+                        select party_id from core.dim_account
+                        where category = 'card' and party_id is not null)
+                    then c.party_id end as _card_revolver_without_card
         from marts.mart_customer_360 c
         full join core.dim_customer d using (party_id)
         left join seeds.vip_tiers v on v.tier = c.tier
@@ -689,6 +717,7 @@ CUSTOMER_360 = MartSuite(
                 between("open_account_count", 0, None),
                 between("_products_over_accounts", None, 0, "product_count.at_most_accounts"),
                 between("_days_before_latest", 0, 0, "as_of_date.is_latest_loaded"),
+                is_null("_card_revolver_without_card", "is_card_revolver.holds_a_card"),
                 null_share("home_org_id"),
             ),
         ),

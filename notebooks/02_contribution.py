@@ -66,15 +66,17 @@ def cny_label(value: float) -> str:
 
 
 def stack_components(ax, x, rows: pl.DataFrame, scale: float) -> None:
-    """Income stacked above zero, costs below, one bar per row of `rows`."""
+    """What adds to contribution stacked above zero (income; a negative risk cost, a release
+    of provisions), what takes from it below (costs; negative income), one bar per row."""
     up, down = np.zeros(rows.height), np.zeros(rows.height)
     for component in COMPONENTS:
-        values = rows[component].to_numpy() / scale * (-1 if component in COSTS else 1)
-        base = down if component in COSTS else up
-        ax.bar(
-            x, values, bottom=base, color=COMPONENT_COLOURS[component], label=COMPONENT_LABELS[component]
-        )
-        base += values
+        signed = rows[component].to_numpy() / scale * (-1 if component in COSTS else 1)
+        above, below = np.clip(signed, 0, None), np.clip(signed, None, 0)
+        colour = COMPONENT_COLOURS[component]
+        ax.bar(x, above, bottom=up, color=colour, label=COMPONENT_LABELS[component])
+        ax.bar(x, below, bottom=down, color=colour)
+        up += above
+        down += below
 
 
 # the latest finished month (the current month is month to date and not comparable)
@@ -169,9 +171,23 @@ analyst.drawn(fig)
 # %% [markdown]
 # ## 2. What contribution is made of, personal against corporate
 #
-# Contribution = net interest income + fee income − operating cost − risk cost. Income is drawn
-# above zero and cost below it, month by month (finished months only); the black line is the
-# resulting contribution.
+# Contribution = net interest income + fee income − operating cost − risk cost, a marginal
+# contribution 边际贡献 (no overhead allocation or capital charge). What adds to it is drawn
+# above zero and what takes from it below, month by month (finished months only); the black line
+# is the resulting contribution.
+#
+# Two parts changed meaning (issue 18; docs/contribution.md):
+# - **Risk cost** is now the change of the required provision 拨备 over the month (balance ×
+#   rate of the loan's five-level class, cards 2%), not a yearly rate charged on every day's
+#   balance. A month with downgrades costs their whole provision at once; a month in which
+#   loans are repaid, closed or upgraded releases provision: risk cost is then negative and its
+#   bar stands above zero. The first loaded month starts from the provision already held.
+# - **Card NII** is interest only on revolving balances (a statement not paid in full by its
+#   due date) and on cash advances, against FTP on the whole balance: a customer who pays in
+#   full (most card holders) earns the bank no interest, so card NII can be negative.
+#   Non-accrual loans (class 3–5) earn no interest either, and time deposits and loans keep the
+#   FTP rate of their open date. Months closed before this change keep the figures computed
+#   under the old rules until someone restates them.
 
 # %%
 by_month = analyst.query(

@@ -77,6 +77,9 @@ create table intermediate.int_periods (period varchar, period_start date, as_of_
 create table intermediate.int_account_months (account_key varchar, period varchar, adb_cny double);
 create table intermediate.int_party_months (party_id varchar, party_kind varchar, period varchar,
     adb_aum double);
+create table intermediate.int_account_contributions_monthly (account_key varchar,
+    party_id varchar, period varchar, period_start date, provision_start_cny decimal(38,10),
+    provision_end_cny decimal(38,10));
 
 create table marts.mart_customer_contribution (party_id varchar, period varchar,
     period_start date, segment varchar, home_org_id varchar, account_count integer,
@@ -112,7 +115,8 @@ create table marts.mart_balance_band_stats (as_of_date date, org_id varchar, seg
     period_start date);
 create table marts.mart_customer_360 (party_id varchar, as_of_date date, tier varchar,
     tier_period varchar, open_account_count bigint, product_count bigint,
-    contribution_last_month decimal(38,10), contribution_period varchar, home_org_id varchar);
+    contribution_last_month decimal(38,10), contribution_period varchar, home_org_id varchar,
+    is_card_revolver boolean);
 """
 
 
@@ -127,6 +131,7 @@ def build_world(path: Path) -> None:
 
     for p, start, as_of in PERIODS:
         add("intermediate.int_periods", p, start, as_of, True)
+    provision = {p: (i, i + 1) for i, (p, _, _) in enumerate(PERIODS)}  # risk cost 1 a month
     for party in PERSONAL + CORPORATE:
         kind = "corporate" if party in CORPORATE else "personal"
         account = f"SAV:{party}"
@@ -136,6 +141,9 @@ def build_world(path: Path) -> None:
         for p, start, _ in PERIODS:
             add("intermediate.int_account_months", account, p, aum(party))
             add("intermediate.int_party_months", party, kind, p, aum(party))
+            add(
+                "intermediate.int_account_contributions_monthly", account, party, p, start, *provision[p]
+            )
             contribution = (party, p, start, kind, ORG, 1, 1, 4, 0, 10, 2, 3, 1, 8, aum(party))
             add("marts.mart_customer_contribution", *contribution)
             ranks = [None, None, None, None, 50, 50, None]  # fee_income, contribution
@@ -161,6 +169,7 @@ def build_world(path: Path) -> None:
             8,
             LATEST[0],
             ORG,
+            False,
         )
         add("marts.mart_customer_360", *c360)
     for p, start, as_of in PERIODS:
@@ -262,6 +271,39 @@ def test_a_fanned_out_join_fails_the_key_and_the_reconciliation(broken):
     assert meta["results"]["aum_adb.reconciles_with_accounts"]["partial_unexpected_list"] == [200_000.0]
     # the rows per period: 43 against 42 is within the warning bound
     assert meta["results"]["rows.no_jump"]["success"]
+
+
+def test_risk_cost_is_the_change_of_provisions_and_may_be_negative(broken):
+    # a release (a loan repaid: provision 1 -> 0 in July) is a negative risk cost, and fine
+    broken.execute(
+        "update intermediate.int_account_contributions_monthly set provision_end_cny = 0 "
+        "where party_id = 'P05' and period = '202607'"
+    )
+    broken.execute(
+        "update marts.mart_customer_contribution set risk_cost = -1, contribution = 10 "
+        "where party_id = 'P05' and period = '202607'"
+    )
+    passed, meta = validate_mart(broken, "mart_customer_contribution", None, None)
+    assert passed and meta["failed_errors"] == [] and meta["failed_warnings"] == []
+    # a mart whose risk cost is not the accounts' provision change fails
+    broken.execute(
+        "update marts.mart_customer_contribution set risk_cost = 0, contribution = 9 "
+        "where party_id = 'P05' and period = '202607'"
+    )
+    passed, meta = validate_mart(broken, "mart_customer_contribution", None, None)
+    assert not passed and meta["failed_errors"] == ["risk_cost.is_change_of_provisions"]
+    # a month starting from another stock than the month before ended with only warns
+    broken.execute(
+        "update marts.mart_customer_contribution set risk_cost = -1, contribution = 10 "
+        "where party_id = 'P05' and period = '202607'"
+    )
+    broken.execute(
+        "update intermediate.int_account_contributions_monthly set provision_start_cny = 3, "
+        "provision_end_cny = 2 where party_id = 'P05' and period = '202607'"
+    )
+    passed, meta = validate_mart(broken, "mart_customer_contribution", None, None)
+    assert passed and meta["failed_warnings"] == ["risk_cost.provisions_chain"]
+    assert meta["results"]["risk_cost.provisions_chain"]["partial_unexpected_list"] == [2.0]
 
 
 def test_a_reconciliation_off_by_one_cny_fails(broken):

@@ -1,6 +1,6 @@
 {{ config(severity='warn', meta={"dagster": {"ref": {"name": "risk_rates"}}}) }}
--- Every loan version of the loaded months carries a five-level class with a risk rate (seed
--- risk_rates): a loan without one bears no risk cost in the contribution mart.
+-- Every loan version of the loaded months carries a five-level class with a provision rate (seed
+-- risk_rates): a loan without one holds no provision (no risk cost) and accrues interest.
 -- Checks the months of the run's window (a full build checks every month).
 with loaded as (
     select min(covered_from) as first_day, max(covered_to) as end_day

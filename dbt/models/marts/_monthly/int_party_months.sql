@@ -1,10 +1,12 @@
 {#
-  Each party's month (docs/accounts.md, docs/vip.md, docs/kpi.md): AUM (Σ average daily balance of its is_aum
-  accounts, 0 before opening and after closing), deposits and loans, month-end balances,
-  the manager credited with the largest part of its AUM (its "main" manager), and its home
-  organisation: the outlet holding the largest part of its AUM at month end, ties to the
-  earliest-opened account. One row per party with an account row in the month; accounts
-  whose customer has no party yet are left out (dim_account warns about them).
+  Each party's month (docs/accounts.md, docs/vip.md, docs/kpi.md): AUM (Σ average daily
+  balance of its is_aum accounts, 0 before opening and after closing), deposits and
+  loans, month-end balances (non-performing: five-level class at least
+  npl_min_five_class of seed kpi_parameters, the KPI's threshold), the manager credited
+  with the largest part of its AUM (its "main" manager), and its home organisation: the
+  outlet holding the largest part of its AUM at month end, ties to the earliest-opened
+  account. One row per party with an account row in the month; accounts whose customer
+  has no party yet are left out (dim_account warns about them).
 #}
 {{ config(
     materialized='incremental',
@@ -18,6 +20,14 @@
 with periods as (
     select * from {{ ref('int_periods') }}
     where {{ in_month_window('period_start') }}
+),
+
+-- non-performing: five-level class at least npl_min_five_class (seed kpi_parameters, the
+-- KPI's NPL ratio uses the same threshold)
+parameters as (
+    select cast(value as integer) as npl_min_five_class
+    from {{ ref('kpi_parameters') }}
+    where parameter = 'npl_min_five_class'
 ),
 
 accounts as (
@@ -56,12 +66,13 @@ totals as (
         sum(case when category = 'deposit' then balance_days_cny else 0 end) / max(days) as adb_deposit,
         sum(case when is_loan then balance_days_cny else 0 end) / max(days) as adb_loan,
         sum(case when is_loan then eom_balance_cny else 0 end) as eom_loan,
-        sum(case when is_loan and eom_five_class in ('3', '4', '5') then eom_balance_cny else 0 end)
-            as eom_npl,
+        sum(case when is_loan and cast(eom_five_class as integer) >= parameters.npl_min_five_class
+            then eom_balance_cny else 0 end) as eom_npl,
         count(*) as account_count,
         count(distinct category) as category_count,
         min(open_date) as first_open_date
     from accounts
+    cross join parameters
     group by party_id, period, period_start
 ),
 

@@ -91,25 +91,19 @@ mortgage as (
     where o.balance_cny > r.min_amount_cny
 ),
 
-card_month_ends as (
-    select
-        a.party_id,
-        count(distinct p.period) as month_ends,
-        count(distinct case when m.eom_balance_cny > r.min_amount_cny then p.period end) as owing
-    from {{ ref('int_periods') }} as p
+-- a card revolving 循环信用 on the latest date or on any of the lookback_days days before it:
+-- a statement not paid in full by its due date (int_card_statements, docs/contribution.md)
+-- of more than min_amount_cny
+card_revolver as (
+    select distinct a.party_id, 'card_revolver' as tag
+    from {{ ref('int_card_statements') }} as s
     cross join today
     inner join tag_rules as r on r.tag = 'card_revolver'
-    inner join {{ ref('int_account_months') }} as m on m.period = p.period
-    inner join {{ ref('dim_account') }} as a on a.account_key = m.account_key
-    where p.is_finished and a.category = 'card' and a.party_id is not null
-        and p.as_of_date > {{ dbt.dateadd('day', '-r.lookback_days', 'today.as_of_date') }}
-    group by a.party_id
-),
-
-card_revolver as (
-    select party_id, 'card_revolver' as tag
-    from card_month_ends
-    where owing = month_ends and month_ends > 0
+    inner join {{ ref('dim_account') }} as a on a.account_key = s.account_key
+    where a.party_id is not null
+        and s.statement_balance_cny > r.min_amount_cny
+        and s.revolving_from <= today.as_of_date
+        and s.revolving_to > {{ dbt.dateadd('day', '-r.lookback_days', 'today.as_of_date') }}
 ),
 
 dormant_high_value as (
