@@ -268,6 +268,19 @@ def _ui(args: argparse.Namespace) -> int:
     os.execv(cmd[0], cmd)
 
 
+def _realism(args: argparse.Namespace) -> int:
+    """The figures a banker checks first (marts/realism.py); exit 1 when one is out of bounds."""
+    from marts.realism import realism
+
+    work = Path(args.data) / "warehouse" / "work.duckdb"
+    if not work.exists():
+        print(f"crmwh realism: no warehouse at {work}: run `crmwh run` first", file=sys.stderr)
+        return 2
+    result = realism(work)
+    print(result.report())
+    return 1 if result.failed else 0
+
+
 def _codegen(args: argparse.Namespace) -> int:
     """The dbt files generated from the contract: write them, or (--check) list those that differ."""
     from contract import dbt_codegen
@@ -338,6 +351,12 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("--host", default="127.0.0.1")
     u.add_argument("--port", type=int, default=3000)
     u.set_defaults(func=_ui)
+
+    k = sub.add_parser(
+        "realism", help="check the figures a banker looks at first (risk cost, cards, alerts)"
+    )
+    k.add_argument("--data", type=Path, default=Path("data"))
+    k.set_defaults(func=_realism)
 
     c = sub.add_parser(
         "codegen",

@@ -619,8 +619,8 @@ BALANCE_BAND_STATS = MartSuite(
         Frame(
             "rows",
             f"""
-        select strftime(s.as_of_date, '%Y-%m-%d') as as_of_date, s.org_id, s.category, s.band_id,
-               s.accounts, s.parties,
+        select strftime(s.as_of_date, '%Y-%m-%d') as as_of_date, s.org_id, s.segment, s.category,
+               s.band_id, s.accounts, s.parties,
                cast(s.balance - s.accounts * b.lower_cny as double) as _below_band,
                cast(s.accounts * b.upper_cny - s.balance as double) as _above_band,
                case when b.band_id is null then s.band_id end as _band_unknown
@@ -628,7 +628,7 @@ BALANCE_BAND_STATS = MartSuite(
         where s.{IN_MONTHS}""",
             (
                 not_null("org_id"),
-                unique("as_of_date", "org_id", "category", "band_id"),
+                unique("as_of_date", "org_id", "segment", "category", "band_id"),
                 between("accounts", 1, None),
                 between("parties", 0, None),
                 is_null("_band_unknown", "band_id.in_seed"),

@@ -34,6 +34,7 @@ SHARED_BUILDS = {
     "test_notebooks": "demo_build",
     "test_docs_queries": "demo_build",
     "test_month_close": "demo_build",
+    "test_realism": "demo_build",
 }
 
 

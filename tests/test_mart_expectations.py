@@ -111,7 +111,8 @@ create table marts.mart_alerts (as_of_date date, rule_id varchar, entity_type va
     threshold_days integer, is_baseline boolean);
 create table marts.mart_top_corporate (as_of_date date, org_id varchar, measure varchar,
     rank integer, party_id varchar, value decimal(38,10), period varchar, period_start date);
-create table marts.mart_balance_band_stats (as_of_date date, org_id varchar, category varchar,
+create table marts.mart_balance_band_stats (as_of_date date, org_id varchar, segment varchar,
+    category varchar,
     band_id varchar, accounts bigint, parties bigint, balance decimal(38,10), period varchar,
     period_start date);
 create table marts.mart_customer_360 (party_id varchar, as_of_date date, tier varchar,
@@ -176,15 +177,17 @@ def build_world(path: Path) -> None:
         add("marts.mart_team_kpi", "T1", p, start, "total", None, 20, None, 1, None, 1, ORG, 1)
         for rank, party in enumerate(CORPORATE, start=1):
             add("marts.mart_top_corporate", as_of, ORG, "deposit_adb", rank, party, aum(party), p, start)
-        for band, members in (
-            ("lt_100k", [x for x in PERSONAL if aum(x) < 100_000]),
-            ("ge_100k", [x for x in PERSONAL + CORPORATE if aum(x) >= 100_000]),
+        for segment, band, members in (
+            ("personal", "lt_100k", [x for x in PERSONAL if aum(x) < 100_000]),
+            ("personal", "ge_100k", [x for x in PERSONAL if aum(x) >= 100_000]),
+            ("corporate", "ge_100k", [x for x in CORPORATE if aum(x) >= 100_000]),
         ):
             balance = sum(aum(x) for x in members)
             add(
                 "marts.mart_balance_band_stats",
                 as_of,
                 ORG,
+                segment,
                 "deposit",
                 band,
                 len(members),

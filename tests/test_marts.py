@@ -12,6 +12,7 @@ import pytest
 from helpers import check_errors, landing_dates
 
 from dagster_project.run import run_dbt, run_ingest
+from marts.realism import realism
 
 MARTS = [
     "mart_customer_contribution",
@@ -142,6 +143,14 @@ def test_a_run_split_at_any_date_equals_one_run(months_landing, months_warehouse
                     f"except all select * from {b}.marts.{mart})"
                 ).fetchone()[0]
                 assert diff == 0, f"{mart}: {diff} rows of {a} not in {b}"
+
+
+def test_the_figures_a_banker_checks_first_are_realistic(months_warehouse):
+    """Issue 18's realism check on this seed (3): risk cost a fraction of net interest income,
+    the mortgage book profitable, most card holders transactors, corporate outflow alerts
+    the exception, no DORMANT firing on the first date (marts/realism.py)."""
+    result = realism(months_warehouse)
+    assert not result.failed, result.report()
 
 
 def test_alerts_record_the_opening_state_and_chase_customer_debits_only(months_warehouse):

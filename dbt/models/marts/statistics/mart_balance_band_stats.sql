@@ -1,7 +1,8 @@
 {#
   Account and customer statistics by balance band 账户/客户统计 (docs/statistics.md): per
-  organisation (every level: an organisation covers its subtree), product category and
-  balance band (seed balance_bands, on the account's end-of-day balance in CNY), the
+  organisation (every level: an organisation covers its subtree), segment (the holder's
+  party_kind: personal | corporate; unknown for an account without a party yet), product
+  category and balance band (seed balance_bands, on the account's end-of-day balance in CNY), the
   accounts open on the date, the distinct parties holding them and their balance.
 
   Dates: each month's as_of_date (int_periods): every month end, and the latest loaded
@@ -33,10 +34,12 @@ open_accounts as (
         h.account_key,
         h.party_id,
         h.org_id,
-        h.category
+        h.category,
+        coalesce(c.party_kind, 'unknown') as segment
     from periods as p
     inner join {{ ref('dim_account_history') }} as h
         on h.valid_from <= p.as_of_date and h.valid_to > p.as_of_date
+    left join {{ ref('dim_customer') }} as c on c.party_id = h.party_id
     where h.open_date <= p.as_of_date
         and (h.close_date is null or h.close_date > p.as_of_date)
 ),
@@ -69,6 +72,7 @@ org_ancestors as (
 select
     b.as_of_date,
     o.ancestor_org_id as org_id,
+    cast(b.segment as {{ dbt.type_string() }}) as segment,
     b.category,
     b.band_id,
     b.band_order,
@@ -79,4 +83,4 @@ select
     b.period_start
 from banded as b
 inner join org_ancestors as o on o.org_id = b.org_id
-group by b.as_of_date, o.ancestor_org_id, b.category, b.band_id, b.band_order, b.period, b.period_start
+group by b.as_of_date, o.ancestor_org_id, b.segment, b.category, b.band_id, b.band_order, b.period, b.period_start
