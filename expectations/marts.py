@@ -554,27 +554,37 @@ ALERTS = MartSuite(
             "rows",
             """
         select strftime(a.as_of_date, '%Y-%m-%d') as as_of_date, a.rule_id, a.entity_id, a.txn_id,
-               a.severity, a.entity_type, a.org_id, a.party_id,
-               r.severity as _seed_severity, r.entity_type as _seed_entity_type,
-               case when r.rule_id is null then a.rule_id end as _rule_unknown
+               a.severity, a.entity_type, a.org_id, a.party_id, a.is_baseline,
+               coalesce(t.severity, r.severity) as _seed_severity, r.entity_type as _seed_entity_type,
+               case when r.rule_id is null then a.rule_id end as _rule_unknown,
+               case when a.is_baseline and r.fires_on <> 'entry' then a.rule_id end
+                   as _baseline_of_a_rule_without_state
         from marts.mart_alerts a left join seeds.alert_rules r using (rule_id)
+        left join seeds.alert_loan_overdue_thresholds t
+            on a.rule_id = 'LOAN_OVERDUE' and t.overdue_days = a.threshold_days
         where a.as_of_date between {lo} and {hi}""",
             (
                 not_null("rule_id"),
                 not_null("entity_id"),
+                not_null("is_baseline"),
                 unique("as_of_date", "rule_id", "entity_id", "txn_id"),
                 is_null("_rule_unknown", "rule_id.in_seed"),
+                is_null("_baseline_of_a_rule_without_state", "is_baseline.state_rules_only"),
                 pair_equal("severity", "_seed_severity", "severity.is_rule_severity"),
                 pair_equal("entity_type", "_seed_entity_type", "entity_type.is_rule_entity_type"),
                 null_share("org_id"),
             ),
         ),
         Frame(
+            # firings only: the opening state a state rule records on its first date
+            # (is_baseline, e.g. every account already dormant) is not a day's alerts
             "dates",
             """
         select strftime(as_of_date, '%Y-%m-%d') as as_of_date, count(*) as alerts,
                count(*) / (select count(*) from core.dim_customer) as alerts_per_party
-        from marts.mart_alerts where as_of_date between {lo} and {hi} group by as_of_date""",
+        from marts.mart_alerts
+        where as_of_date between {lo} and {hi} and not is_baseline
+        group by as_of_date""",
             (share_between("alerts_per_party", "alerts_per_party", "alerts.per_party"),),
         ),
     ),

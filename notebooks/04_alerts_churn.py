@@ -21,6 +21,11 @@
 #
 # Data: `marts.mart_alerts` (read from the Parquet exports, as a BI tool would),
 # `marts.mart_customer_360` and `marts.mart_vip_tier` of the published warehouse.
+#
+# Since issue 18 a state rule (dormant, overdue, churn warnings) records the state it finds on the
+# first date it is evaluated as the **opening state** (`is_baseline = true`): the accounts already
+# dormant when the warehouse starts are not alerts of that day. The charts of firings leave those
+# rows out; the dormant-account section keeps them (they are dormant accounts all the same).
 
 # %%
 import matplotlib.dates as mdates
@@ -41,12 +46,15 @@ try:
 except FileNotFoundError:  # no alert has fired: an empty mart exports no file
     alerts = analyst.query(con, "select * from marts.mart_alerts")  # its columns, no row
 alerts = alerts.with_columns(pl.col("as_of_date").dt.truncate("1w").alias("week"))  # from Mondays
+opening = alerts.filter(pl.col("is_baseline"))  # the state found when a rule first looked
+alerts = alerts.filter(~pl.col("is_baseline"))  # firings: something new happened that day
 NO_ALERTS = "No alert has fired in the published window: nothing to show."
 window = analyst.query(con, "select min_date, max_date from meta.published").row(0, named=True)
 print(
     f"{alerts.height:,} alert firings from {alerts['as_of_date'].min()} "
     f"to {alerts['as_of_date'].max()} "
-    f"(published window {window['min_date']} .. {window['max_date']})."
+    f"(published window {window['min_date']} .. {window['max_date']}); "
+    f"{opening.height:,} rows of opening state, not counted as firings."
 )
 
 # %% [markdown]
@@ -54,7 +62,10 @@ print(
 #
 # Weekly firings of each rule, one panel per rule with its own scale (rules differ by orders of
 # magnitude). State rules that look back over a window (e.g. `AUM_DROP`: the last 30 days against the
-# 90 days before) can only fire once the warehouse holds that much history.
+# 90 days before) can only fire once the warehouse holds that much history. The opening state is not
+# in these panels (before issue 18 the first day showed every account already dormant as a firing).
+# The rules added by issue 18: `FIVE_CLASS_DOWN` and `LOAN_OVERDUE` (credit risk, on loans) and
+# `KPI_DROP` (a manager's total score dropped, or fee income behind time progress after the 20th).
 
 # %%
 if alerts.height:
@@ -98,13 +109,8 @@ if alerts.height:
         f"Most frequent rule: {busiest['rule_id']} ({busiest['firings']} firings on "
         f"{busiest['distinct_entities']} {busiest['entity_type']}s)."
     )
-    first_day = alerts.filter(pl.col("as_of_date") == window["min_date"]).group_by("rule_id").len()
-    for rule, n in first_day.sort("len", descending=True).iter_rows():
-        total = per_rule.filter(pl.col("rule_id") == rule)["firings"].sum()
-        print(
-            f"  {rule}: {n} of its {total} firings on the first day of the window "
-            "(a backlog found at once)."
-        )
+    for rule, n in opening.group_by("rule_id").len().sort("len", descending=True).iter_rows():
+        print(f"  {rule}: {n} entities already in the state when the rule first looked (opening state).")
     late = per_rule.filter(pl.col("first_fired") > window["min_date"]).sort("first_fired")
     for rule, first in late.select("rule_id", "first_fired").iter_rows():
         print(
@@ -244,13 +250,15 @@ at_stake.with_columns(pl.selectors.float().round(2))
 # `DORMANT` fires on an account with money in it and no customer-initiated transaction for a long time
 # (365 days by default). Such an account matters most when its holder is otherwise valuable: the 360
 # view tags those holders `dormant_high_value`. Below, the holders of dormant accounts with the most AUM
-# today: a call to them may revive the account or prevent a quiet exit.
+# today: a call to them may revive the account or prevent a quiet exit. The accounts already dormant
+# when the warehouse started (opening state) are dormant accounts too: they are counted here.
 
 # %%
-dormant = (
-    alerts.filter(pl.col("rule_id") == "DORMANT")
-    .group_by("party_id")
-    .agg(pl.len().alias("dormant_accounts"), pl.col("metric_amount_cny").sum().alias("dormant_balance"))
+dormant_rows = pl.concat([alerts.drop("week"), opening.drop("week")], how="vertical_relaxed").filter(
+    pl.col("rule_id") == "DORMANT"
+)
+dormant = dormant_rows.group_by("party_id").agg(
+    pl.len().alias("dormant_accounts"), pl.col("metric_amount_cny").sum().alias("dormant_balance")
 )
 holders = (
     dormant.join(customers, on="party_id", how="left")
@@ -267,7 +275,8 @@ tagged = analyst.query(
     from marts.mart_customer_360 where is_dormant_high_value""",
 ).row(0, named=True)
 print(
-    f"{alerts.filter(pl.col('rule_id') == 'DORMANT').height} DORMANT firings on accounts of "
+    f"{dormant_rows.filter(~pl.col('is_baseline')).height} DORMANT firings and "
+    f"{dormant_rows.filter(pl.col('is_baseline')).height} accounts dormant from the start, of "
     f"{holders.height} customers, {holders['dormant_balance'].sum() / THOUSAND:,.1f} thousand CNY "
     "in those accounts."
 )

@@ -52,8 +52,12 @@ create table seeds.vip_tiers (tier varchar, tier_rank integer, min_aum_cny decim
 insert into seeds.vip_tiers values ('mass', 0, 0), ('gold', 1, 100000);
 create table seeds.kpi_indicators (indicator varchar);
 insert into seeds.kpi_indicators values ('aum_adb');
-create table seeds.alert_rules (rule_id varchar, entity_type varchar, severity varchar);
-insert into seeds.alert_rules values ('DORMANT', 'account', 'low'), ('AUM_DROP', 'customer', 'high');
+create table seeds.alert_rules (rule_id varchar, entity_type varchar, severity varchar,
+    fires_on varchar);
+insert into seeds.alert_rules values ('DORMANT', 'account', 'low', 'entry'),
+    ('AUM_DROP', 'customer', 'high', 'entry'), ('LOAN_OVERDUE', 'account', 'medium', 'entry');
+create table seeds.alert_loan_overdue_thresholds (overdue_days integer, severity varchar);
+insert into seeds.alert_loan_overdue_thresholds values (30, 'medium'), (90, 'high');
 create table seeds.top_corporate_parameters (parameter varchar, value decimal(18,6));
 insert into seeds.top_corporate_parameters values ('top_n', 10);
 create table seeds.contribution_models (model_id varchar, segment varchar);
@@ -106,7 +110,8 @@ create table marts.mart_team_kpi (team_id varchar, period varchar, period_start 
     manager_count integer, parent_team_id varchar, team_level integer, org_id varchar,
     rank_among_siblings integer);
 create table marts.mart_alerts (as_of_date date, rule_id varchar, entity_type varchar,
-    entity_id varchar, severity varchar, party_id varchar, org_id varchar, txn_id varchar);
+    entity_id varchar, severity varchar, party_id varchar, org_id varchar, txn_id varchar,
+    threshold_days integer, is_baseline boolean);
 create table marts.mart_top_corporate (as_of_date date, org_id varchar, measure varchar,
     rank integer, party_id varchar, value decimal(38,10), period varchar, period_start date);
 create table marts.mart_balance_band_stats (as_of_date date, org_id varchar, segment varchar,
@@ -210,6 +215,8 @@ def build_world(path: Path) -> None:
         "P20",
         ORG,
         None,
+        None,
+        False,
     )
     add(
         "marts.mart_alerts",
@@ -221,6 +228,21 @@ def build_world(path: Path) -> None:
         "P21",
         ORG,
         None,
+        None,
+        False,
+    )
+    add(
+        "marts.mart_alerts",
+        dt.date(2026, 7, 11),
+        "LOAN_OVERDUE",
+        "account",
+        "CRD:P22",
+        "high",
+        "P22",
+        ORG,
+        None,
+        90,
+        False,
     )
     for table, values in rows.items():
         marks = ", ".join("?" * len(values[0]))
@@ -426,3 +448,23 @@ def test_data_docs_name_the_suites(world, tmp_path):
 def test_dev_data_passes():
     results = validate_marts(Path(os.environ["CRMWH_DEV_WORK"]), None, None)
     assert {m: meta["failed_errors"] for m, (_, meta) in results.items()} == {m: [] for m in MART_SUITES}
+
+
+def test_the_opening_state_of_alerts_is_not_counted_as_firings(broken):
+    # every account dormant when the warehouse starts: 30 opening-state rows on one date
+    broken.execute(
+        "insert into marts.mart_alerts select date '2026-07-01', 'DORMANT', 'account', "
+        "'SAV:' || party_id, 'low', party_id, 'ORG', null, null, true "
+        "from core.dim_customer where party_id < 'P30'"
+    )
+    passed, meta = validate_mart(broken, "mart_alerts", None, None)
+    assert passed and "alerts.per_party" not in meta["failed_warnings"]
+    # the same rows as firings are a flood
+    broken.execute("update marts.mart_alerts set is_baseline = false where as_of_date = '2026-07-01'")
+    passed, meta = validate_mart(broken, "mart_alerts", None, None)
+    assert passed and "alerts.per_party" in meta["failed_warnings"]
+    # only a state rule records an opening state
+    broken.execute("update marts.mart_alerts set is_baseline = true where rule_id = 'LOAN_OVERDUE'")
+    broken.execute("update seeds.alert_rules set fires_on = 'event' where rule_id = 'LOAN_OVERDUE'")
+    passed, meta = validate_mart(broken, "mart_alerts", None, None)
+    assert not passed and "is_baseline.state_rules_only" in meta["failed_errors"]

@@ -151,3 +151,33 @@ def test_the_figures_a_banker_checks_first_are_realistic(months_warehouse):
     the exception, no DORMANT firing on the first date (marts/realism.py)."""
     result = realism(months_warehouse)
     assert not result.failed, result.report()
+
+
+def test_alerts_record_the_opening_state_and_chase_customer_debits_only(months_warehouse):
+    """Issue 18: the accounts already dormant (or loans already overdue) on the first loaded
+    date are the opening state, not firings; LARGE_DEBIT fires only on customer-initiated
+    debits of demand and current accounts (no time-deposit payout at maturity)."""
+    first_date = _query(months_warehouse, "select min(biz_date) from intermediate.int_alert_dates")[0][0]
+    rows = _query(
+        months_warehouse,
+        f"""
+        select rule_id, is_baseline, as_of_date = date '{first_date}' as on_first_date, count(*)
+        from marts.mart_alerts where rule_id in ('DORMANT', 'LOAN_OVERDUE')
+        group by all""",
+    )
+    counts = {(rule, baseline, first): n for rule, baseline, first, n in rows}
+    assert counts.get(("DORMANT", False, True), 0) == 0
+    assert not any(baseline and not first for (_, baseline, first) in counts)
+    wrong = _query(
+        months_warehouse,
+        """
+        select a.txn_id, h.product_code, t.txn_code
+        from marts.mart_alerts a
+        join core.fct_transaction t using (txn_id)
+        join core.dim_account_history h
+            on h.account_key = a.account_key
+            and h.valid_from <= a.as_of_date and h.valid_to > a.as_of_date
+        where a.rule_id = 'LARGE_DEBIT'
+            and (h.product_code not in ('SAV-DD', 'ACC-DD') or not t.is_customer_initiated)""",
+    )
+    assert wrong == []

@@ -16,15 +16,54 @@
     {%- endfor %}
         count(*) as parameter_rows
     from {{ ref('alert_parameters') }}
-    where rule_id = '{{ rule_id }}'
+    where rule_id = '{{ rule_id }}' and segment = 'all'
 {%- endmacro %}
 
-{# The columns every alert model gives, in this order (mart_alerts unions them). #}
+{#
+  alert_segment_parameters(rule_id, values=[]): the rule's thresholds per party segment,
+  one row per segment (personal, corporate) with a column `segment` and a column per
+  parameter, decimal(38, 6): the seed row of the segment where there is one, else the row
+  of segment `all`. A select for a CTE, to join on the party's segment
+  (alert_party_segment). Window lengths (days) are not per segment: alert_parameters.
+#}
+{% macro alert_segment_parameters(rule_id, values=[]) -%}
+    select
+        s.segment,
+    {%- for name in values %}
+        cast(coalesce(
+            max(case when p.parameter = '{{ name }}' and p.segment = s.segment then p.value end),
+            max(case when p.parameter = '{{ name }}' and p.segment = 'all' then p.value end)
+        ) as decimal(38, 6)) as {{ name }},
+    {%- endfor %}
+        count(*) as parameter_rows
+    from (
+        select cast('personal' as {{ dbt.type_string() }}) as segment
+        union all
+        select cast('corporate' as {{ dbt.type_string() }}) as segment
+    ) as s
+    inner join {{ ref('alert_parameters') }} as p
+        on p.rule_id = '{{ rule_id }}' and p.segment in ('all', s.segment)
+    group by s.segment
+{%- endmacro %}
+
+{#
+  The segment of a party whose thresholds apply (alert_segment_parameters): its party kind
+  (dim_customer.party_kind: personal | corporate); a party not (yet) known to the customer
+  layer counts as personal, the stricter default of most banks' rules.
+#}
+{% macro alert_party_segment(party_kind) -%}
+    coalesce({{ party_kind }}, 'personal')
+{%- endmacro %}
+
+{# The columns every alert model gives, in this order (mart_alerts unions them). severity:
+   empty = the rule's (seed alert_rules); a rule whose severity depends on the threshold
+   crossed (LOAN_OVERDUE) sets it. is_baseline: true for the opening state a state rule
+   records on the first date it is evaluated (docs/alerts.md), false for firings. #}
 {% macro alert_columns() -%}
     {{ return(['as_of_date', 'rule_id', 'entity_type', 'entity_id', 'party_id', 'org_id',
                'account_key', 'manager_id', 'txn_id', 'metric_amount_cny', 'base_amount_cny',
                'metric_ratio', 'metric_days', 'threshold_ratio', 'threshold_amount_cny',
-               'threshold_days', 'detail']) }}
+               'threshold_days', 'detail', 'severity', 'is_baseline']) }}
 {%- endmacro %}
 
 {# A date `days` days after `date` (negative: before), as a date. `days` may be a column. #}

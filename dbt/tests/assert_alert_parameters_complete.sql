@@ -1,5 +1,6 @@
 -- Every alert rule has exactly the parameters its model reads (seed alert_parameters):
--- fails with each one missing, or present for a rule that does not read it.
+-- fails with each one missing a row of segment `all` (the default every segment falls back
+-- to), or present for a rule that does not read it.
 with expected as (
     select 'LARGE_DEBIT' as rule_id, 'min_share_of_prior_balance' as parameter
     union all select 'LARGE_DEBIT', 'min_amount_cny'
@@ -12,15 +13,19 @@ with expected as (
     union all select 'OUTFLOW_OTHER_BANK', 'base_days'
     union all select 'OUTFLOW_OTHER_BANK', 'min_share_of_aum'
     union all select 'OUTFLOW_OTHER_BANK', 'min_outflow_cny'
+    union all select 'KPI_DROP', 'min_score_drop'
+    union all select 'KPI_DROP', 'completion_floor'
+    union all select 'KPI_DROP', 'after_day'
 ),
 
 present as (
-    select rule_id, parameter from {{ ref('alert_parameters') }}
+    select rule_id, parameter, segment from {{ ref('alert_parameters') }}
 )
 
 select e.rule_id, e.parameter, 'missing' as problem
 from expected as e
-left join present as p on p.rule_id = e.rule_id and p.parameter = e.parameter
+left join present as p
+    on p.rule_id = e.rule_id and p.parameter = e.parameter and p.segment = 'all'
 where p.rule_id is null
 union all
 select p.rule_id, p.parameter, 'not read by the rule' as problem

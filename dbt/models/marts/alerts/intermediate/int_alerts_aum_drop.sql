@@ -5,8 +5,10 @@
   min_drop_cny (R = recent_days 30, B = base_days 90: [d−29, d] against [d−119, d−30]).
   AUM: the is_aum accounts of the party as they stood on each day. Dates whose windows
   reach before the warehouse's first date are not evaluated (balances before it are
-  unknown, not 0). A state rule: fires on entry (not in the state on the previous loaded
-  date).
+  unknown, not 0). Thresholds of the party's segment (personal | corporate; window lengths
+  are common). A state rule: fires on entry (not in the state on the previous loaded
+  date); the parties in the state on the first date evaluated are the opening state
+  (is_baseline = true): nothing was seen before it.
 
   Compared on 积数 (Σ balance × days, exact decimals) rather than on the averages:
   drop × R × B = base积数 × R − recent积数 × B.
@@ -20,8 +22,20 @@
 ) }}
 
 with parameters as (
-    {{ alert_parameters('AUM_DROP', days=['recent_days', 'base_days'],
-        values=['min_drop_share', 'min_drop_cny']) }}
+    {{ alert_parameters('AUM_DROP', days=['recent_days', 'base_days']) }}
+),
+
+thresholds as (
+    {{ alert_segment_parameters('AUM_DROP', values=['min_drop_share', 'min_drop_cny']) }}
+),
+
+-- the first loaded date whose windows lie in the history: the opening state is recorded there
+first_evaluated as (
+    select min(a.biz_date) as first_evaluated_date
+    from {{ ref('int_alert_dates') }} as a
+    cross join parameters
+    where {{ add_days('1 - parameters.recent_days - parameters.base_days', 'a.biz_date') }}
+        >= a.first_date
 ),
 
 -- the window's dates and the loaded date before each (the state an entry compares with)
@@ -77,19 +91,24 @@ states as (
     select
         p.as_of_date,
         p.party_id,
+        t.min_drop_share,
+        t.min_drop_cny,
         cast(p.recent_balance_days as double) / parameters.recent_days as recent_adb,
         cast(p.base_balance_days as double) / parameters.base_days as base_adb
     from parties as p
     cross join parameters
+    left join {{ ref('dim_customer') }} as c on c.party_id = p.party_id
+    inner join thresholds as t on t.segment = {{ alert_party_segment('c.party_kind') }}
     where p.base_balance_days * parameters.recent_days - p.recent_balance_days * parameters.base_days
-            >= parameters.min_drop_share * p.base_balance_days * parameters.recent_days
+            >= t.min_drop_share * p.base_balance_days * parameters.recent_days
         and p.base_balance_days * parameters.recent_days - p.recent_balance_days * parameters.base_days
-            >= parameters.min_drop_cny * parameters.recent_days * parameters.base_days
+            >= t.min_drop_cny * parameters.recent_days * parameters.base_days
 ),
 
 entries as (
-    select s.*
+    select s.*, s.as_of_date = f.first_evaluated_date as is_baseline
     from states as s
+    cross join first_evaluated as f
     inner join window_dates as w on w.as_of_date = s.as_of_date
     left join states as before
         on before.party_id = s.party_id and before.as_of_date = w.previous_date
@@ -110,8 +129,8 @@ select
     cast(e.base_adb as {{ money_type() }}) as base_amount_cny,
     cast((e.base_adb - e.recent_adb) / e.base_adb as {{ money_type() }}) as metric_ratio,
     cast(null as integer) as metric_days,
-    parameters.min_drop_share as threshold_ratio,
-    parameters.min_drop_cny as threshold_amount_cny,
+    e.min_drop_share as threshold_ratio,
+    e.min_drop_cny as threshold_amount_cny,
     cast(null as integer) as threshold_days,
     {{ dbt.concat([
         "'AUM ADB '", format_amount('e.recent_adb'), "' CNY over '",
@@ -121,7 +140,10 @@ select
         format_amount('e.base_adb'), "' over '",
         as_text(add_days('1 - parameters.recent_days - parameters.base_days', 'e.as_of_date')), "'..'",
         as_text(add_days('- parameters.recent_days', 'e.as_of_date')),
-    ]) }} as detail
+        "case when e.is_baseline then ' (opening state on the first date evaluated)' else '' end",
+    ]) }} as detail,
+    cast(null as {{ dbt.type_string() }}) as severity,
+    e.is_baseline
 from entries as e
 cross join parameters
 left join home_org as o on o.party_id = e.party_id and o.as_of_date = e.as_of_date

@@ -7,7 +7,9 @@
   date to that contact + contact_every_days. Overdue when d > the due date. A state rule:
   fires on entry, the first date overdue when it was not on the previous loaded date
   (normally the day after the due date; at a month end also when a new tier's shorter
-  plan makes the party overdue at once).
+  plan makes the party overdue at once). The first date with a plan (the first finished
+  month's end) records the opening state: parties already overdue there are rows with
+  is_baseline = true.
 
   Cost follows the window: the plans of the months applying to the window's dates and the
   contacts since them; one row per VIP party and date evaluated.
@@ -109,7 +111,9 @@ states as (
 ),
 
 entries as (
-    select s.*
+    select
+        s.*,
+        s.as_of_date = (select min(plan_from) from plan_periods) as is_baseline
     from states as s
     inner join window_dates as w on w.as_of_date = s.as_of_date
     left join states as before
@@ -144,5 +148,8 @@ select
         as_text(dbt.datediff('due_date', 'as_of_date', 'day')), "' day(s)'",
         "case when manager_id is not null then "
             ~ dbt.concat(["' (manager '", "manager_id", "')'"]) ~ " else '' end",
-    ]) }} as detail
+        "case when is_baseline then ' (opening state on the first date evaluated)' else '' end",
+    ]) }} as detail,
+    cast(null as {{ dbt.type_string() }}) as severity,
+    is_baseline
 from entries

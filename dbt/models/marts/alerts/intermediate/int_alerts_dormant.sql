@@ -165,8 +165,9 @@ states as (
 ),
 
 entries as (
-    select s.*
+    select s.*, s.as_of_date = bounds.history_from as is_baseline
     from states as s
+    cross join bounds
     inner join window_dates as w on w.as_of_date = s.as_of_date
     left join states as before
         on before.account_key = s.account_key and before.as_of_date = w.previous_date
@@ -206,6 +207,9 @@ select
             "'no customer-initiated transaction in the last '", as_text('bounds.inactive_days'),
             "' days'"])
         ~ " end",
-    ]) }} as detail
+        "case when e.is_baseline then ' (opening state on the first loaded date)' else '' end",
+    ]) }} as detail,
+    cast(null as {{ dbt.type_string() }}) as severity,
+    e.is_baseline
 from entries as e
 cross join bounds

@@ -4,7 +4,8 @@
   watch). Fires at each finished month's as_of_date (the month end, when the month's tier
   is decided) the party is on watch: the manager hears of it every month until the tier
   is confirmed or lowered. The line it fell below is the held tier's threshold (seed
-  vip_tiers).
+  vip_tiers). No opening state: a party's first month is `new`, never on watch, so the
+  rule has nothing to record on the first date (is_baseline is always false).
 #}
 {{ config(
     materialized='incremental',
@@ -55,5 +56,7 @@ select
         as_text('down_after_months'), "': AUM ADB '", format_amount('adb_aum'), "' CNY in '",
         "period", "' is below the '", "tier", "' line '", format_amount('min_aum_cny'),
         "' (raw tier '", "raw_tier", "')'",
-    ]) }} as detail
+    ]) }} as detail,
+    cast(null as {{ dbt.type_string() }}) as severity,
+    false as is_baseline
 from watched
