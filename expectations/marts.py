@@ -11,7 +11,7 @@ aggregates:
 - reconciliations with the layers below, computed in the query as a difference column
   expected within `MONEY` of 0, or a pair of columns expected equal;
 - distributions that reveal a broken join: null-organisation share, mass-tier share,
-  rows per period against the previous period, alerts per party.
+  rows per period against the previous period, alert firings per party.
 
 Integrity blocks, distribution warns: keys, ranges, sets and reconciliations prove the data
 wrong and are `error`s (a failure stops publishing); the distribution checks describe how a
