@@ -82,7 +82,7 @@ class Generator:
         self.out, self.days, self.start, self.seed = Path(out), days, start, seed
         self.dirt = dirt
         self.rates = rates(dirt)
-        self.world: World = build_world(customers, seed, self.rates)
+        self.world: World = build_world(customers, seed, self.rates, start)
         self.sim = Simulator(self.world, start, self.rates["late_reversal"])
         self.faults: list[dict] = list(self.world.truth_faults)
         self.pending_dups: dict[str, list[str]] = {}
@@ -418,6 +418,9 @@ class Generator:
                 .then(pl.lit("left"))
                 .otherwise(pl.lit("active")),
                 grade=pl.col("grade").cast(pl.String),
+                team_id=pl.when(pl.col("move_day") <= day)
+                .then(pl.col("new_team_id"))
+                .otherwise(pl.col("team_id")),
             )
         elif name == "TEAM":
             frame = w.teams
