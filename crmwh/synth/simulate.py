@@ -59,16 +59,18 @@ INTEREST_MONTHS = (3, 6, 9, 12)  # deposit interest is posted on the 21st of the
 # loans, per monthly payment day: chance that a current loan misses its instalment (by
 # product), that an overdue one pays its arrears (overdue up to 30, 90, 270 days, longer),
 # that a non-performing one is settled in full, that a current personal loan is repaid early
-MISS = {"PLN-MTG": 0.002, "PLN-CON": 0.015, "PLN-BIZ": 0.012, "PLN-CAR": 0.008}
-MISS_CORPORATE = 0.01
-LARGE_BORROWER = 100_000_000  # cents: above it, the chance of a miss shrinks with the balance
-CURE = (0.5, 0.3, 0.06, 0.02)
-NPL_SETTLE = 0.01
+MISS = {"PLN-MTG": 0.002, "PLN-CON": 0.022, "PLN-BIZ": 0.018, "PLN-CAR": 0.012}
+MISS_CORPORATE = 0.015
+LARGE_BORROWER = 50_000_000  # cents: above it, the chance of a miss shrinks with the balance
+CURE = (0.5, 0.2, 0.06, 0.02)
+NPL_SETTLE = 0.003
 PREPAY = 0.004
 # monthly review: chance that a current loan moves up one class (from special mention; from
-# a non-performing class), and that a current normal loan is put on the watch list
-UPGRADE = (0.3, 0.15)
+# a non-performing class), that a current normal loan is put on the watch list, and that a
+# corporate special-mention loan is downgraded to substandard on its borrower's accounts
+UPGRADE = (0.3, 0.05)
 WATCHLIST = 0.002
+DOWNGRADE_SM = 0.06
 # cards: statement due this many calendar days after the bill day (the warehouse's default
 # grace_days); share of card spending drawn in cash; per statement, the chance that a
 # transactor misses paying in full, and that a revolver pays off the whole balance
@@ -199,7 +201,7 @@ class Simulator:
         # flow with other banks is drawn back to zero, so over a month it stays small
         other = (route == 2) & (product[acct] == "ACC-DD")
         p_other = np.clip(
-            0.5 + 0.4 * self.other_bank_net[acct] / np.maximum(0.2 * np.maximum(tgt, bal), 1), 0.1, 0.9
+            0.5 + 0.4 * self.other_bank_net[acct] / np.maximum(0.1 * np.maximum(tgt, bal), 1), 0.1, 0.9
         )
         p_credit = np.where(other, p_other, p_credit)
         credit = (rng.random(len(acct)) < p_credit) | (bal < 10_000)
@@ -415,14 +417,18 @@ class Simulator:
     def _classify(self, loans, rng) -> None:
         """Month-end five-level review: overdue days set the floor of the class (over 90 days
         at least substandard, over 270 doubtful, over 360 loss; any arrears special
-        mention); a current loan moves up a class after its observation period."""
+        mention); a current loan moves up a class after its observation period; a few
+        loans move down on the borrower's condition alone."""
         od = self.overdue[loans]
         cls = self.five[loans].astype(np.int64)
         floor = np.select([od > 360, od > 270, od > 90, od > 0], [5, 4, 3, 2], 1)
         u = rng.random(len(loans))
         up = (od == 0) & (cls > 1) & (u < np.where(cls == 2, UPGRADE[0], UPGRADE[1]))
         watch = (od == 0) & (cls == 1) & (u < WATCHLIST)
-        new = np.maximum(np.where(up, cls - 1, np.where(watch, 2, cls)), floor)
+        # a company on the watch list whose accounts weaken is downgraded before it is late
+        weaker = (cls == 2) & (self.w.accounts["sys"][loans] == "CRD") & (u > 1 - DOWNGRADE_SM)
+        new = np.where(up, cls - 1, np.where(watch, 2, np.where(weaker, 3, cls)))
+        new = np.maximum(new, floor)
         self.five[loans] = new.astype(str)
 
     # --- postings -------------------------------------------------------------------

@@ -80,14 +80,14 @@ BASE_RATE = {
     "HPF-STD": 15000,
 }
 # share of existing customers' loans drawn inside the year (new lending, loans up to
-# LARGE_LOAN CNY); a loan above LARGE_LOAN is performing on day 0 and misses a payment with a
-# chance scaled down by LARGE_LOAN / balance; corporate loans up to MAX_LOAN
+# LARGE_LOAN CNY); a loan above LARGE_LOAN is performing on day 0 (large borrowers are better
+# credits: see also simulate.LARGE_BORROWER); corporate loans up to MAX_LOAN
 LATER_LOAN_SHARE = 0.25
 LARGE_LOAN = 5_000_000
 MAX_LOAN = 30_000_000
 # day-0 shares of the loan book's balance: non-performing, special mention (mortgages apart)
 NPL_SHARE, NPL_SHARE_MTG = 0.03, 0.004
-SM_SHARE, SM_SHARE_MTG = 0.03, 0.008
+SM_SHARE, SM_SHARE_MTG = 0.04, 0.008
 # kind of balance: +1 money the bank holds for the customer, -1 money owed to the bank
 ASSET_SIGN = {"deposit": 1, "wealth": 1, "agency": 1, "loan": -1, "card": -1}
 
@@ -696,23 +696,25 @@ def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.
     rate = acc["rate"].to_numpy() + np.where(is_loan, rng.integers(-3000, 8000, n), 0)
     rate = np.where(product == "WMS-WMP", rng.integers(20000, 42000, n), rate)
     # five-level classification on day 0: non-performing loans make up about 3% of the
-    # balance of the book (mortgages 0.4%), special mention about 3% (0.8%): drawn as shares
+    # balance of the book (mortgages 0.4%), special mention about 4% (0.8%): drawn as shares
     # of balance, not of count, so that a small bank's ratio does not hang on a few loans;
     # large borrowers (above LARGE_LOAN) are performing. Overdue days fit the class (over 90
-    # days substandard, 270 doubtful, 360 loss); half of the special-mention loans are
-    # current (on the watch list), of mortgages most
+    # days substandard, 270 doubtful, 360 loss); 40% of the special-mention loans are
+    # current (on the watch list), of mortgages most; half of the substandard and doubtful
+    # ones are current too (restructured: they pay, and stay in their class for a while)
     live_loan = is_loan & (open_day < 0)
     eligible = live_loan & (amount <= LARGE_LOAN)
     mortgage = product == "PLN-MTG"
     npl = _by_balance(amount, live_loan, eligible, mortgage, (NPL_SHARE_MTG, NPL_SHARE), rng)
     sm = _by_balance(amount, live_loan, eligible & ~npl, mortgage, (SM_SHARE_MTG, SM_SHARE), rng)
     five = np.where(npl, rng.choice(["3", "4", "5"], n, p=[0.6, 0.25, 0.15]), np.where(sm, "2", "1"))
+    restructured = rng.random(n) < 0.5
     overdue = np.select(
         [five == "2", five == "3", five == "4", five == "5"],
         [
-            np.where(rng.random(n) < np.where(mortgage, 0.8, 0.5), 0, rng.integers(1, 91, n)),
-            rng.integers(91, 271, n),
-            rng.integers(271, 361, n),
+            np.where(rng.random(n) < np.where(mortgage, 0.8, 0.4), 0, rng.integers(1, 91, n)),
+            np.where(restructured, 0, rng.integers(91, 271, n)),
+            np.where(restructured, 0, rng.integers(271, 361, n)),
             rng.integers(361, 720, n),
         ],
         0,
