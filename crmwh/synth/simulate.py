@@ -61,7 +61,7 @@ INTEREST_MONTHS = (3, 6, 9, 12)  # deposit interest is posted on the 21st of the
 # that a non-performing one is settled in full, that a current personal loan is repaid early
 MISS = {"PLN-MTG": 0.002, "PLN-CON": 0.022, "PLN-BIZ": 0.018, "PLN-CAR": 0.012}
 MISS_CORPORATE = 0.015
-LARGE_BORROWER = 50_000_000  # cents: above it, the chance of a miss shrinks with the balance
+LARGE_BORROWER = 50_000_000  # cents: above it, the chance of a miss shrinks as (it / balance)²
 CURE = (0.5, 0.2, 0.06, 0.02)
 NPL_SETTLE = 0.003
 PREPAY = 0.004
@@ -286,13 +286,15 @@ class Simulator:
         current = od <= 0
         u = rng.random((len(due), 2))
         p_miss = np.select([product[due] == k for k in MISS], list(MISS.values()), MISS_CORPORATE)
-        p_miss *= np.minimum(1, LARGE_BORROWER / np.maximum(self.balance[due], 1))
+        p_miss *= np.minimum(1, LARGE_BORROWER / np.maximum(self.balance[due], 1)) ** 2
         miss = current & (u[:, 0] < p_miss)
         cure = ~current & (u[:, 0] < np.select([od <= 30, od <= 90, od <= 270], CURE[:3], CURE[3]))
         settle = ~current & ~cure & (self.five[due] >= "3") & (u[:, 1] < NPL_SETTLE)
         prepay = current & ~miss & (a["sys"][due] == "PLN") & (u[:, 1] < PREPAY)
         principal = np.maximum(a["loan_amount"][due] // np.maximum(a["term_months"][due], 1), 100)
-        instalments = np.where(cure, 1 + (od + 29) // 30, np.where(current & ~miss, 1, 0))
+        # a current non-performing loan is a restructured one: its principal is deferred
+        deferred = current & (self.five[due] >= "3")
+        instalments = np.where(cure, 1 + (od + 29) // 30, np.where(current & ~miss & ~deferred, 1, 0))
         pay = np.where(settle | prepay, self.balance[due], principal * instalments)
         add(due, "C", np.minimum(pay, self.balance[due]), "1402")
         self.overdue[due[cure]] = 0

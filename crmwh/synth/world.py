@@ -85,6 +85,7 @@ BASE_RATE = {
 LATER_LOAN_SHARE = 0.25
 LARGE_LOAN = 5_000_000
 MAX_LOAN = 30_000_000
+TROUBLED_MAX = 800_000  # CNY: the largest loan troubled on day 0
 # day-0 shares of the loan book's balance: non-performing, special mention (mortgages apart)
 NPL_SHARE, NPL_SHARE_MTG = 0.03, 0.004
 SM_SHARE, SM_SHARE_MTG = 0.04, 0.008
@@ -625,12 +626,13 @@ def _accounts_of(sys: str, recs: pl.DataFrame, rng: np.random.Generator) -> pl.D
 def _by_balance(amount, book, eligible, group, shares, rng) -> np.ndarray:
     """Eligible accounts picked in random order until their balance reaches a share of the
     balance of the book, per group (True: shares[0], False: shares[1]); only accounts up to
-    a sixth of that balance, so that the share reached is within a sixth of the aim."""
+    a sixth of that balance and up to TROUBLED_MAX, so that the share reached is within a
+    sixth of the aim, and the month-to-month moves of a small bank are many small ones."""
     picked = np.zeros(len(amount), dtype=bool)
     order = rng.permutation(len(amount))
     for flag, share in zip((True, False), shares):
         aim = share * amount[book & (group == flag)].sum()
-        sel = order[eligible[order] & (group[order] == flag) & (amount[order] <= aim / 6)]
+        sel = order[eligible[order] & (group[order] == flag) & (amount[order] <= min(aim / 6, TROUBLED_MAX))]
         picked[sel[np.cumsum(amount[sel]) - amount[sel] < aim]] = True
     return picked
 
