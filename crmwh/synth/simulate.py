@@ -3,6 +3,12 @@
 Each day draws its random events from a generator seeded by (seed, day), applies them
 to the account state in time order, and returns the day's postings with
 `balance_after`, plus which accounts and customer records changed (for DELTA files).
+
+The bank behaves as the marts' rules expect of a real one (issue 18): card statements are
+cut on the bill day and paid by their due date (most in full, revolvers a part); loans miss
+and pay instalments, overdue days run, classes move both ways at month-end reviews, loans
+are repaid, drawn and closed; companies trade both ways with other banks, and a few make a
+large payment out; time deposits mature and some are paid out.
 """
 
 from __future__ import annotations

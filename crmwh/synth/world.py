@@ -632,7 +632,9 @@ def _by_balance(amount, book, eligible, group, shares, rng) -> np.ndarray:
     order = rng.permutation(len(amount))
     for flag, share in zip((True, False), shares):
         aim = share * amount[book & (group == flag)].sum()
-        sel = order[eligible[order] & (group[order] == flag) & (amount[order] <= min(aim / 6, TROUBLED_MAX))]
+        sel = order[
+            eligible[order] & (group[order] == flag) & (amount[order] <= min(aim / 6, TROUBLED_MAX))
+        ]
         picked[sel[np.cumsum(amount[sel]) - amount[sel] < aim]] = True
     return picked
 
