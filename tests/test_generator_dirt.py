@@ -199,3 +199,17 @@ def test_the_bank_looks_real(dirty_landing):
     # by count here (a small sample); by balance it is 1-2% at scale (bench/README.md)
     assert 0.005 < loans["npl"] / (loans["npl"] + loans["ok"]) < 0.05
     assert SYSTEMS["SAV"].party_kind == "personal"
+
+
+def test_batch_faults_do_not_depend_on_the_rows(tmp_path):
+    """Which batches are late, restated or truncated is drawn per system and date, apart from
+    the rows: a bank of another size (or a changed simulation) keeps them where they were."""
+    from crmwh.synth.generate import generate
+
+    kinds = ("late_batch", "restatement", "ok_mismatch")
+    seen = []
+    for customers in (200, 300):
+        out = tmp_path / str(customers)
+        generate(out, customers, 5, START, 21, "heavy")
+        seen.append({(f["kind"], f["sys"], f["biz_date"]) for f in _faults(out) if f["kind"] in kinds})
+    assert seen[0] and seen[0] == seen[1]

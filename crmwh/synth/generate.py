@@ -82,7 +82,7 @@ class Generator:
         self.out, self.days, self.start, self.seed = Path(out), days, start, seed
         self.dirt = dirt
         self.rates = rates(dirt)
-        self.world: World = build_world(customers, seed, self.rates)
+        self.world: World = build_world(customers, seed, self.rates, start)
         self.sim = Simulator(self.world, start, self.rates["late_reversal"])
         self.faults: list[dict] = list(self.world.truth_faults)
         self.pending_dups: dict[str, list[str]] = {}
@@ -121,10 +121,13 @@ class Generator:
             date = d.date.strftime("%Y%m%d")
             for sys in LEGACY_SYSTEMS + ["CRM", "PUB"]:
                 brng = rng_for(self.seed, day + 1_000, 100 + SYS_NO[sys])
+                # the batch's own faults are drawn apart from its rows, so that they stay
+                # where they are when the simulated bank changes
+                drng = rng_for(self.seed, day + 1_000, 200 + SYS_NO[sys])
                 files = self._files(sys, d, brng)
                 version, mode = 1, ("FULL" if day == 0 or sys in ("CRM", "PUB") else "DELTA")
                 signal = True
-                if sys != "PUB" and brng.random() < self.rates["restatement"]:
+                if sys != "PUB" and drng.random() < self.rates["restatement"]:
                     if last >= day + RESTATED_AFTER_DAYS:
                         version = 2
                     else:
@@ -139,7 +142,7 @@ class Generator:
                         f"version 2 arrives on day {day + RESTATED_AFTER_DAYS}; "
                         f"written version {version}",
                     )
-                if brng.random() < self.rates["late_batch"]:
+                if drng.random() < self.rates["late_batch"]:
                     signal = last >= day + LATE_BY_DAYS
                     self._fault(
                         "late_batch",
@@ -151,10 +154,10 @@ class Generator:
                         f".OK arrives on day {day + LATE_BY_DAYS}; "
                         f"{'written' if signal else 'not yet written'}",
                     )
-                if sys in LEGACY_SYSTEMS and brng.random() < self.rates["ok_mismatch"]:
+                if sys in LEGACY_SYSTEMS and drng.random() < self.rates["ok_mismatch"]:
                     victim = max(files, key=lambda f: len(f.content))
                     if len(victim.content) > 0:
-                        victim.truncate_to = int(len(victim.content) * brng.uniform(0.5, 0.95))
+                        victim.truncate_to = int(len(victim.content) * drng.uniform(0.5, 0.95))
                         self._fault(
                             "ok_mismatch",
                             sys,
@@ -418,6 +421,9 @@ class Generator:
                 .then(pl.lit("left"))
                 .otherwise(pl.lit("active")),
                 grade=pl.col("grade").cast(pl.String),
+                team_id=pl.when(pl.col("move_day") <= day)
+                .then(pl.col("new_team_id"))
+                .otherwise(pl.col("team_id")),
             )
         elif name == "TEAM":
             frame = w.teams

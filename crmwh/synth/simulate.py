@@ -3,6 +3,12 @@
 Each day draws its random events from a generator seeded by (seed, day), applies them
 to the account state in time order, and returns the day's postings with
 `balance_after`, plus which accounts and customer records changed (for DELTA files).
+
+The bank behaves as the marts' rules expect of a real one (issue 18): card statements are
+cut on the bill day and paid by their due date (most in full, revolvers a part); loans miss
+and pay instalments, overdue days run, classes move both ways at month-end reviews, loans
+are repaid, drawn and closed; companies trade both ways with other banks, and a few make a
+large payment out; time deposits mature and some are paid out.
 """
 
 from __future__ import annotations
@@ -56,17 +62,32 @@ CHANNEL = {
 }
 CUSTOMER_CODES = {"1001", "1002", "1101", "1102", "1301", "1302", "1402", "1501", "1502", "1602"}
 INTEREST_MONTHS = (3, 6, 9, 12)  # deposit interest is posted on the 21st of these months
-# monthly five-level migration: probabilities of moving to each class, by current class
-MIGRATION = np.array(
-    [
-        [0.993, 0.007, 0.0, 0.0, 0.0],
-        [0.25, 0.62, 0.13, 0.0, 0.0],
-        [0.0, 0.05, 0.82, 0.13, 0.0],
-        [0.0, 0.0, 0.0, 0.9, 0.1],
-        [0.0, 0.0, 0.0, 0.0, 1.0],
-    ]
-)
-OVERDUE_FLOOR = np.array([0, 1, 90, 180, 360])
+# loans, per monthly payment day: chance that a current loan misses its instalment (by
+# product), that an overdue one pays its arrears (overdue up to 30, 90, 270 days, longer),
+# that a non-performing one is settled in full, that a current personal loan is repaid early
+MISS = {"PLN-MTG": 0.002, "PLN-CON": 0.022, "PLN-BIZ": 0.018, "PLN-CAR": 0.012}
+MISS_CORPORATE = 0.015
+LARGE_BORROWER = 50_000_000  # cents: above it, the chance of a miss shrinks as (it / balance)²
+CURE = (0.5, 0.2, 0.06, 0.02)
+NPL_SETTLE = 0.003
+PREPAY = 0.004
+# monthly review: chance that a current loan moves up one class (from special mention; from
+# a non-performing class), that a current normal loan is put on the watch list, and that a
+# corporate special-mention loan is downgraded to substandard on its borrower's accounts
+UPGRADE = (0.3, 0.05)
+WATCHLIST = 0.002
+DOWNGRADE_SM = 0.06
+# cards: statement due this many calendar days after the bill day (the warehouse's default
+# grace_days); share of card spending drawn in cash; per statement, the chance that a
+# transactor misses paying in full, and that a revolver pays off the whole balance
+CARD_GRACE_DAYS = 20
+CASH_ADVANCE_SHARE = 0.03
+TRANSACTOR_MISS = 0.03
+REVOLVER_PAYOFF = 0.06
+# corporate current accounts: daily decay of the remembered net flow with other banks, and
+# the daily chance of a large payment to another bank (a few companies a month)
+OTHER_BANK_DECAY = np.exp(-1 / 15)
+BIG_PAYMENT = 0.001
 CONTACT_EVERY = ((6_000_000, 25), (3_000_000, 50), (500_000, 80), (100_000, 160), (0, 400))
 
 
@@ -97,6 +118,13 @@ class Simulator:
         self.five = a["five_class"].copy()
         self.overdue = a["overdue_days"].copy()
         self.target = a["target"].copy()
+        # cards: the payment due for the latest statement (day it is made, amount), and
+        # whether the card holder revolves (pays a part) or pays in full
+        self.revolver = a["revolver"].copy()
+        self.card_pay_day = np.full(len(self.balance), -1, dtype=np.int64)
+        self.card_pay = np.zeros(len(self.balance), dtype=np.int64)
+        # corporate current accounts: net outflow to other banks, decaying (cents)
+        self.other_bank_net = np.zeros(len(self.balance))
         self.mobile = world.records["mobile"].to_numpy().astype(object)
         self.update_day = world.records["update_day"].to_numpy().copy()
         self.fx = {"CNY": 10_000, "USD": 71_500, "HKD": 9_150, "EUR": 77_500}
@@ -132,6 +160,7 @@ class Simulator:
         date = self.date_of(day)
         prev_bal = self.balance.copy()
         prev_five = self.five.copy()
+        prev_overdue = self.overdue.copy()
         prev_maturity = self.maturity.copy()
         blocks: list[dict] = []
 
@@ -172,11 +201,20 @@ class Simulator:
         n_ev = np.minimum(rng.poisson(a["activity"][dd]), 3)
         acct = np.repeat(dd, n_ev)
         bal, tgt = self.balance[acct].astype(float), self.target[acct]
+        route = rng.choice(3, len(acct), p=[0.2, 0.5, 0.3])
         p_credit = np.clip(0.5 + 0.4 * (tgt - bal) / np.maximum(tgt, 1), 0.15, 0.85)
+        # a company pays suppliers at other banks and is paid by customers there: its net
+        # flow with other banks is drawn back to zero, so over a month it stays small
+        other = (route == 2) & (product[acct] == "ACC-DD")
+        p_other = np.clip(
+            0.5 + 0.4 * self.other_bank_net[acct] / np.maximum(0.1 * np.maximum(tgt, bal), 1), 0.1, 0.9
+        )
+        p_credit = np.where(other, p_other, p_credit)
         credit = (rng.random(len(acct)) < p_credit) | (bal < 10_000)
         size = np.maximum(tgt, 50_000) * rng.lognormal(-2.8, 0.9, len(acct))
         amount = np.where(credit, size, np.minimum(size, 0.3 * bal)).round(-2)
-        route = rng.choice(3, len(acct), p=[0.2, 0.5, 0.3])
+        self.other_bank_net *= OTHER_BANK_DECAY
+        np.add.at(self.other_bank_net, acct[other], np.where(credit, -amount, amount)[other])
         for r, (c_code, d_code) in enumerate([("1001", "1002"), ("1101", "1101"), ("1102", "1102")]):
             add(acct[credit & (route == r)], "C", amount[credit & (route == r)], c_code)
             add(acct[~credit & (route == r)], "D", amount[~credit & (route == r)], d_code)
@@ -215,35 +253,58 @@ class Simulator:
             cp="other_bank",
         )
         self.target[churn] *= 0.1
+        # a company's large payment to another bank (a project, a purchase, money moved to a
+        # lender): most of its basic account at once; its balance refills over the weeks after
+        big = np.flatnonzero(
+            active
+            & (product == "ACC-DD")
+            & (a["acct_kind"] == "1")
+            & (rng.random(len(gap)) < BIG_PAYMENT)
+        )
+        big_amount = (self.balance[big] * rng.uniform(0.75, 0.95, len(big))).round(-2)
+        add(big, "D", big_amount, "1102", cp="other_bank")
 
-        # cards: purchases within the limit, repayment 20 days after the bill day, annual fee
+        # cards: purchases and cash advances within the limit; each statement (cut on the
+        # bill day, below) is paid on a day drawn when it was cut, on or before its due date
         cards = np.flatnonzero(active & (kind == "card"))
         n_ev = np.minimum(rng.poisson(a["activity"][cards]), 3)
         acct = np.repeat(cards, n_ev)
         room = np.maximum(a["credit_limit"][acct] - self.balance[acct], 0) / 3
         spend = np.minimum(rng.lognormal(9.5, 1.1, len(acct)), room).round(-2)
-        cash = rng.random(len(acct)) < 0.03
+        cash = rng.random(len(acct)) < CASH_ADVANCE_SHARE
         add(acct[~cash], "D", spend[~cash], "1301")
         add(acct[cash], "D", spend[cash], "1302")
-        due = cards[(a["bill_day"][cards] + 20) % 28 + 1 == date.day]
-        pay = np.where(
-            a["revolver"][due], self.balance[due] * rng.uniform(0.1, 0.3, len(due)), self.balance[due]
-        )
-        add(due, "C", pay.round(0), "1402")
+        paying = cards[self.card_pay_day[cards] == day]
+        add(paying, "C", np.minimum(self.card_pay[paying], self.balance[paying]), "1402")
         anniversary = cards[(a["open_day"][cards] - day) % 365 == 0]
         fee = np.select(
             [product[anniversary] == "CCS-PLT", product[anniversary] == "CCS-GLD"], [200_000, 30_000], 0
         )
         add(anniversary, "D", fee, "2102")
 
-        # loans: monthly principal repayment while performing; paid-off loans close
+        # loans: an instalment of principal on each month's payment day. A current loan
+        # misses it now and then (overdue days start counting); an overdue loan pays its
+        # arrears now and then (cured); some current personal loans are repaid early, and
+        # some non-performing loans are settled in full (collateral sold, restructured)
         loans = np.flatnonzero(active & (kind == "loan") & (a["open_day"] < day))
-        due = loans[
-            ((a["open_day"][loans] % 28) + 1 == date.day)
-            & ((self.five[loans] == "1") | ((self.five[loans] == "2") & (rng.random(len(loans)) < 0.5)))
-        ]
-        principal = a["loan_amount"][due] // np.maximum(a["term_months"][due], 1)
-        add(due, "C", np.minimum(np.maximum(principal, 100), self.balance[due]), "1402")
+        due = loans[(a["open_day"][loans] % 28) + 1 == date.day]
+        od = self.overdue[due]
+        current = od <= 0
+        u = rng.random((len(due), 2))
+        p_miss = np.select([product[due] == k for k in MISS], list(MISS.values()), MISS_CORPORATE)
+        p_miss *= np.minimum(1, LARGE_BORROWER / np.maximum(self.balance[due], 1)) ** 2
+        miss = current & (u[:, 0] < p_miss)
+        cure = ~current & (u[:, 0] < np.select([od <= 30, od <= 90, od <= 270], CURE[:3], CURE[3]))
+        settle = ~current & ~cure & (self.five[due] >= "3") & (u[:, 1] < NPL_SETTLE)
+        prepay = current & ~miss & (a["sys"][due] == "PLN") & (u[:, 1] < PREPAY)
+        principal = np.maximum(a["loan_amount"][due] // np.maximum(a["term_months"][due], 1), 100)
+        # a current non-performing loan is a restructured one: its principal is deferred
+        deferred = current & (self.five[due] >= "3")
+        instalments = np.where(cure, 1 + (od + 29) // 30, np.where(current & ~miss & ~deferred, 1, 0))
+        pay = np.where(settle | prepay, self.balance[due], principal * instalments)
+        add(due, "C", np.minimum(pay, self.balance[due]), "1402")
+        self.overdue[due[cure]] = 0
+        newly_overdue = due[miss]
 
         # wealth: occasional purchases and redemptions
         wms = np.flatnonzero(active & (kind == "wealth") & (a["open_day"] < day))
@@ -303,19 +364,18 @@ class Simulator:
             self.close_day[closed] = day
             self.status[closed] = "1"
 
+        self._statements(day, date, live & (kind == "card"), rng)
+
         # valuation and classification changes that move no money
         wealth = np.flatnonzero(live & (kind == "wealth"))
         self.balance[wealth] = (self.shares[wealth] * self.nav4[wealth] + 5_000) // 10_000
-        loans = np.flatnonzero(live & (kind == "loan"))
-        if date.day == 1:
-            cur = self.five[loans].astype(int) - 1
-            cum = MIGRATION[cur].cumsum(axis=1)
-            new = (rng.random(len(loans))[:, None] > cum).sum(axis=1)
-            moved = new != cur
-            self.five[loans[moved]] = (new[moved] + 1).astype(str)
-            self.overdue[loans[moved]] = OVERDUE_FLOOR[new[moved]]
-        late = loans[(self.five[loans] != "1") & (self.overdue[loans] >= 0)]
+        loans = np.flatnonzero(live & (kind == "loan") & (self.close_day > day))
+        self.overdue[paid_off] = np.minimum(self.overdue[paid_off], 0)
+        late = loans[self.overdue[loans] > 0]
         self.overdue[late] += 1
+        self.overdue[newly_overdue] = 1
+        if (date + dt.timedelta(days=1)).day == 1:  # the review at each month end
+            self._classify(loans, rng)
 
         for cur in ("USD", "HKD", "EUR"):
             self.fx[cur] = int(round(self.fx[cur] * np.exp(rng.normal(0, 0.002))))
@@ -326,7 +386,7 @@ class Simulator:
             | (self.maturity != prev_maturity)
             | (self.close_day == day)
             | (a["open_day"] == day)
-            | ((kind == "loan") & live & (self.five != "1"))
+            | (self.overdue != prev_overdue)
         )
         changed_records = self._customer_changes(day, rng)
         contacts = self._contacts(day, date, rng)
@@ -341,6 +401,43 @@ class Simulator:
             fees,
             dict(self.fx),
         )
+
+    def _statements(self, day, date, cards_live, rng) -> None:
+        """A statement is cut on each bill day with the day's closing balance, due
+        CARD_GRACE_DAYS later. Transactors pay the statement in full on a day up to the due
+        date, and now and then miss one (they pay a part and revolve); revolvers pay a part,
+        and now and then pay off the whole balance and become transactors."""
+        a = self.w.accounts
+        cut = np.flatnonzero(cards_live & (a["bill_day"] == date.day) & (self.balance > 0))
+        n = len(cut)
+        stmt = self.balance[cut]
+        u = rng.random(n)
+        rev = self.revolver[cut]
+        payoff = rev & (u < REVOLVER_PAYOFF)
+        full = (~rev & (u >= TRANSACTOR_MISS)) | payoff
+        self.revolver[cut[payoff]] = False
+        part = np.round(stmt * rng.uniform(0.1, 0.3, n), -2).astype(np.int64)
+        self.card_pay[cut] = np.where(full, stmt, part)
+        # most pay in the last days before the due date; none after it
+        lead = np.minimum(rng.geometric(0.25, n) - 1, CARD_GRACE_DAYS - 1)
+        self.card_pay_day[cut] = day + CARD_GRACE_DAYS - lead
+
+    def _classify(self, loans, rng) -> None:
+        """Month-end five-level review: overdue days set the floor of the class (over 90 days
+        at least substandard, over 270 doubtful, over 360 loss; any arrears special
+        mention); a current loan moves up a class after its observation period; a few
+        loans move down on the borrower's condition alone."""
+        od = self.overdue[loans]
+        cls = self.five[loans].astype(np.int64)
+        floor = np.select([od > 360, od > 270, od > 90, od > 0], [5, 4, 3, 2], 1)
+        u = rng.random(len(loans))
+        up = (od == 0) & (cls > 1) & (u < np.where(cls == 2, UPGRADE[0], UPGRADE[1]))
+        watch = (od == 0) & (cls == 1) & (u < WATCHLIST)
+        # a company on the watch list whose accounts weaken is downgraded before it is late
+        weaker = (cls == 2) & (self.w.accounts["sys"][loans] == "CRD") & (u > 1 - DOWNGRADE_SM)
+        new = np.where(up, cls - 1, np.where(watch, 2, np.where(weaker, 3, cls)))
+        new = np.maximum(new, floor)
+        self.five[loans] = new.astype(str)
 
     # --- postings -------------------------------------------------------------------
     def _post(self, day, date, blocks, rng, late=False) -> pl.DataFrame:

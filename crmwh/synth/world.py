@@ -8,6 +8,7 @@ Money is int64 cents; rates int64 in 1/10000 percent points (contract: 4 decimal
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -78,6 +79,16 @@ BASE_RATE = {
     "WMS-INS": 25000,
     "HPF-STD": 15000,
 }
+# share of existing customers' loans drawn inside the year (new lending, loans up to
+# LARGE_LOAN CNY); a loan above LARGE_LOAN is performing on day 0 (large borrowers are better
+# credits: see also simulate.LARGE_BORROWER); corporate loans up to MAX_LOAN
+LATER_LOAN_SHARE = 0.25
+LARGE_LOAN = 5_000_000
+MAX_LOAN = 30_000_000
+TROUBLED_MAX = 800_000  # CNY: the largest loan troubled on day 0
+# day-0 shares of the loan book's balance: non-performing, special mention (mortgages apart)
+NPL_SHARE, NPL_SHARE_MTG = 0.03, 0.004
+SM_SHARE, SM_SHARE_MTG = 0.04, 0.008
 # kind of balance: +1 money the bank holds for the customer, -1 money owed to the bank
 ASSET_SIGN = {"deposit": 1, "wealth": 1, "agency": 1, "loan": -1, "card": -1}
 
@@ -547,7 +558,7 @@ def _accounts_of(sys: str, recs: pl.DataFrame, rng: np.random.Generator) -> pl.D
         k = e.height
         if sys == "CRD":
             codes = rng.choice(["CRD-WC", "CRD-FA", "CRD-TF"], k, p=[0.6, 0.25, 0.15])
-            amount = np.exp(rng.normal(15.3, 1.2, k))
+            amount = np.minimum(np.exp(rng.normal(15.3, 1.2, k)), MAX_LOAN)
             term = rng.choice([12, 24, 36, 60], k)
             collateral = np.full(k, "")
         else:
@@ -612,6 +623,22 @@ def _accounts_of(sys: str, recs: pl.DataFrame, rng: np.random.Generator) -> pl.D
     raise ValueError(sys)
 
 
+def _by_balance(amount, book, eligible, group, shares, rng) -> np.ndarray:
+    """Eligible accounts picked in random order until their balance reaches a share of the
+    balance of the book, per group (True: shares[0], False: shares[1]); only accounts up to
+    a sixth of that balance and up to TROUBLED_MAX, so that the share reached is within a
+    sixth of the aim, and the month-to-month moves of a small bank are many small ones."""
+    picked = np.zeros(len(amount), dtype=bool)
+    order = rng.permutation(len(amount))
+    for flag, share in zip((True, False), shares):
+        aim = share * amount[book & (group == flag)].sum()
+        sel = order[
+            eligible[order] & (group[order] == flag) & (amount[order] <= min(aim / 6, TROUBLED_MAX))
+        ]
+        picked[sel[np.cumsum(amount[sel]) - amount[sel] < aim]] = True
+    return picked
+
+
 def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.Generator):
     recs = records.join(
         parties.select("party_idx", "wealth", "drift", "churn_day", "payroll", "payday", "salary"),
@@ -652,6 +679,14 @@ def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.
     age = rng.integers(30, 6 * 365, n)
     age = np.where(is_loan, np.minimum(age, np.maximum(term * 30 - 30, 31)), age)
     open_day = np.where(onboard >= 0, onboard, np.maximum(onboard, -age))
+    # existing customers keep borrowing: some of their loans are drawn inside the year
+    later = (
+        is_loan
+        & (onboard < 0)
+        & (acc["loan_amount"].fill_null(0).to_numpy() <= LARGE_LOAN)
+        & (rng.random(n) < LATER_LOAN_SHARE)
+    )
+    open_day = np.where(later, rng.integers(1, ONBOARD_HORIZON, n), open_day)
     maturity = np.where(term > 0, open_day + term * 30 + (term // 12) * 5, NO_DAY)
     # a time deposit past maturity has been rolled over: its current term started later
     rolled = (term > 0) & ~is_loan & (maturity <= 0)
@@ -664,15 +699,27 @@ def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.
     amount = np.where(is_loan & (onboard < 0), loan_amount * remaining, amount)
     rate = acc["rate"].to_numpy() + np.where(is_loan, rng.integers(-3000, 8000, n), 0)
     rate = np.where(product == "WMS-WMP", rng.integers(20000, 42000, n), rate)
-    # five-level classification: about 1-2% of loan balance non-performing
-    five = rng.choice(["1", "2", "3", "4", "5"], n, p=[0.95, 0.03, 0.009, 0.006, 0.005])
+    # five-level classification on day 0: non-performing loans make up about 3% of the
+    # balance of the book (mortgages 0.4%), special mention about 4% (0.8%): drawn as shares
+    # of balance, not of count, so that a small bank's ratio does not hang on a few loans;
+    # large borrowers (above LARGE_LOAN) are performing. Overdue days fit the class (over 90
+    # days substandard, 270 doubtful, 360 loss); 40% of the special-mention loans are
+    # current (on the watch list), of mortgages most; half of the substandard and doubtful
+    # ones are current too (restructured: they pay, and stay in their class for a while)
+    live_loan = is_loan & (open_day < 0)
+    eligible = live_loan & (amount <= LARGE_LOAN)
+    mortgage = product == "PLN-MTG"
+    npl = _by_balance(amount, live_loan, eligible, mortgage, (NPL_SHARE_MTG, NPL_SHARE), rng)
+    sm = _by_balance(amount, live_loan, eligible & ~npl, mortgage, (SM_SHARE_MTG, SM_SHARE), rng)
+    five = np.where(npl, rng.choice(["3", "4", "5"], n, p=[0.6, 0.25, 0.15]), np.where(sm, "2", "1"))
+    restructured = rng.random(n) < 0.5
     overdue = np.select(
         [five == "2", five == "3", five == "4", five == "5"],
         [
-            rng.integers(1, 90, n),
-            rng.integers(90, 180, n),
-            rng.integers(180, 360, n),
-            rng.integers(360, 720, n),
+            np.where(rng.random(n) < np.where(mortgage, 0.8, 0.4), 0, rng.integers(1, 91, n)),
+            np.where(restructured, 0, rng.integers(91, 271, n)),
+            np.where(restructured, 0, rng.integers(271, 361, n)),
+            rng.integers(361, 720, n),
         ],
         0,
     )
@@ -703,7 +750,7 @@ def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.
         "open_day": open_day.astype(np.int64),
         "close_day": np.full(n, NO_DAY, dtype=np.int64),
         "status": status,
-        "balance": np.where(onboard >= 0, 0, cents).astype(np.int64),
+        "balance": np.where(open_day >= 0, 0, cents).astype(np.int64),
         "initial": cents,  # for accounts opened from day 0 on: the opening amount
         "rate": rate.astype(np.int64),
         "term_months": np.where(kind == "deposit", term, np.where(is_loan, term, -1)),
@@ -742,6 +789,12 @@ def build_accounts(records: pl.DataFrame, parties: pl.DataFrame, rng: np.random.
 
 # a party gets a customer manager from this much financial wealth (CNY), companies always
 MANAGED_FROM = 50_000
+# one manager hands the largest customers (this share of the book) to a colleague on the 2nd
+# of the first month that starts HAND_OVER_AFTER days or more after day 0; another manager
+# moves team on the 1st of the first month TEAM_MOVE_AFTER days or more after day 0
+HAND_OVER_SHARE = 0.7
+HAND_OVER_AFTER = 45
+TEAM_MOVE_AFTER = 70
 
 
 def build_crm(
@@ -751,6 +804,8 @@ def build_crm(
     rng: np.random.Generator,
     rates: dict[str, float],
     faults: list[dict],
+    drop_day: int = NO_DAY,
+    move_day: int = NO_DAY,
 ):
     org_id = orgs["org_id"].to_list()
     parent = orgs["parent_org_id"].to_list()
@@ -861,20 +916,132 @@ def build_crm(
         out,
         schema=["manager_idx", "acct_idx", "share_pct", "purpose", "from_day", "to_day"],
         orient="row",
-    ).with_columns(
+    )
+    assignments, *handover = _hand_over_large_customers(assignments, managers, acc, drop_day)
+    managers = _move_team(managers, teams, assignments, handover, move_day)
+    assignments = assignments.with_columns(
         assign_id=pl.format("AS{}", (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(8))
     )
     return teams, managers, assignments, managed
 
 
-def build_world(n_customers: int, seed: int, rates: dict[str, float]) -> World:
+def _books(assignments: pl.DataFrame, acc: dict[str, np.ndarray], day: int) -> pl.DataFrame:
+    """Each manager's assess assignments open on `day`, with the credited day-0 balance."""
+    asg = assignments.filter(
+        (pl.col("purpose") == "assess") & (pl.col("from_day") <= day) & (pl.col("to_day") > day)
+    )
+    acct = asg["acct_idx"].to_numpy()
+    return asg.with_columns(
+        party=pl.Series(acc["party_idx"][acct]),
+        credited=pl.Series(acc["balance"][acct] * asg["share_pct"].to_numpy() / 100),
+    )
+
+
+def _hand_over_large_customers(assignments, managers, acc, day):
+    """The manager with the largest book (of those who stay) hands the accounts of the
+    largest customers, about HAND_OVER_SHARE of the book, to a colleague of the same outlet
+    on `day` (a day after the month's targets were set): the manager's KPI score drops
+    sharply that month. Returns the assignments and the managers who gave and took them
+    (-1: none)."""
+    staying = np.flatnonzero(managers["leave_day"].to_numpy() == NO_DAY)
+    books = _books(assignments, acc, day).filter(pl.col("manager_idx").is_in(staying.tolist()))
+    outlet = managers["outlet"].to_numpy()
+    per_mgr = (
+        books.group_by("manager_idx")
+        .agg(pl.col("credited").sum())
+        .sort(["credited", "manager_idx"], descending=[True, False])
+    )
+    for mgr in per_mgr["manager_idx"].to_list():
+        colleagues = [c for c in staying if outlet[c] == outlet[mgr] and c != mgr]
+        if colleagues:
+            break
+    else:
+        return assignments, -1, -1
+    parties = (
+        books.filter(pl.col("manager_idx") == mgr)
+        .group_by("party")
+        .agg(pl.col("credited").sum())
+        .sort(["credited", "party"], descending=[True, False])
+    )
+    cum = parties["credited"].cum_sum().to_numpy()
+    top = parties["party"].to_numpy()[cum - parties["credited"].to_numpy() < HAND_OVER_SHARE * cum[-1]]
+    party = pl.Series(acc["party_idx"][assignments["acct_idx"].to_numpy()])
+    mine = (pl.col("manager_idx") == mgr) & (pl.col("purpose") == "assess") & party.is_in(top.tolist())
+    open_then = mine & (pl.col("from_day") <= day) & (pl.col("to_day") > day)
+    later = mine & (pl.col("from_day") > day)
+    handed = assignments.filter(open_then).with_columns(
+        manager_idx=pl.lit(int(colleagues[0]), pl.Int64), from_day=pl.lit(day, pl.Int64)
+    )
+    assignments = pl.concat(
+        [
+            assignments.with_columns(
+                to_day=pl.when(open_then).then(pl.lit(day, pl.Int64)).otherwise("to_day"),
+                manager_idx=pl.when(later)
+                .then(pl.lit(int(colleagues[0]), pl.Int64))
+                .otherwise("manager_idx"),
+            ),
+            handed.select(assignments.columns),
+        ]
+    )
+    return assignments, int(mgr), int(colleagues[0])
+
+
+def _move_team(managers, teams, assignments, handover, day) -> pl.DataFrame:
+    """The manager with the most assess accounts (other than the two of the hand-over)
+    moves on `day` to a
+    sub-branch team under another branch team, keeping the accounts (CRM_MANAGER's
+    team_id changes from that day on)."""
+    parent = dict(zip(teams["team_id"].to_list(), teams["parent_team_id"].to_list()))
+    leaves = sorted(t for t in parent if t not in parent.values())
+    counts = assignments.filter((pl.col("purpose") == "assess") & (pl.col("to_day") > day))
+    staying = managers["leave_day"].to_numpy() == NO_DAY
+    per_mgr = (
+        counts.group_by("manager_idx")
+        .agg(n=pl.len())
+        .filter(~pl.col("manager_idx").is_in(handover))
+        .sort(["n", "manager_idx"], descending=[True, False])
+    )
+    team = managers["team_id"].to_list()
+    move = np.full(managers.height, NO_DAY, dtype=np.int64)
+    new_team = list(team)
+    for mgr in per_mgr["manager_idx"].to_list():
+        if not staying[mgr]:
+            continue
+        target = [t for t in leaves if parent[t] != parent[team[mgr]]]
+        if target:
+            move[mgr], new_team[mgr] = day, target[0]
+            break
+    return managers.with_columns(move_day=pl.Series(move), new_team_id=pl.Series(new_team))
+
+
+def _month_start_days(start: dt.date | None, after: int, day_of_month: int) -> int:
+    """The first day offset from `after` on that falls on `day_of_month` (start unknown:
+    `after`)."""
+    if start is None:
+        return after
+    day = after
+    while (start + dt.timedelta(days=day)).day != day_of_month:
+        day += 1
+    return day
+
+
+def build_world(
+    n_customers: int, seed: int, rates: dict[str, float], start: dt.date | None = None
+) -> World:
     faults: list[dict] = []
     orgs, outlets, org_codes, merge = build_orgs(n_customers, rng_for(seed, 0, 1))
     parties = build_parties(n_customers, rng_for(seed, 0, 2), outlets)
     records = build_records(parties, org_codes, outlets, rng_for(seed, 0, 3), rates, faults)
     accounts = build_accounts(records, parties, rng_for(seed, 0, 4))
     teams, managers, assignments, managed = build_crm(
-        orgs, parties, accounts, rng_for(seed, 0, 5), rates, faults
+        orgs,
+        parties,
+        accounts,
+        rng_for(seed, 0, 5),
+        rates,
+        faults,
+        drop_day=_month_start_days(start, HAND_OVER_AFTER, 2),
+        move_day=_month_start_days(start, TEAM_MOVE_AFTER, 1),
     )
     parties = parties.with_columns(managed=pl.Series(managed))
     return World(
