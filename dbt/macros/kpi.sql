@@ -99,8 +99,10 @@
 {% macro kpi_target_to_date(target, kind, days, days_in_month) -%}
     case
         when {{ target }} is null then null
+        -- rounded to the stored type here, so that completion uses the target_to_date shown
         when {{ kind }} = 'flow'
-            then cast({{ target }} as {{ kpi_number_type() }}) * {{ days }} / {{ days_in_month }}
+            then cast(cast({{ target }} as {{ kpi_number_type() }}) * {{ days }} / {{ days_in_month }}
+                as {{ kpi_number_type() }})
         else cast({{ target }} as {{ kpi_number_type() }})
     end
 {%- endmacro %}
