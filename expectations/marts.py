@@ -456,15 +456,34 @@ MANAGER_KPI = MartSuite(
                k.rank_in_team, k.rank_in_org,
                case when k.indicator <> 'total'
                     then cast(k.score - k.weight * 100 * k.cap as double) end as _score_above_max,
+               -- the total is Σ scores ÷ Σ weights scored, its weight that Σ weights
                case when k.indicator = 'total'
-                    then cast(k.score - sum(k.score) filter (where k.indicator <> 'total')
+                    then cast(k.score * k.weight - sum(k.score) filter (where k.indicator <> 'total')
                               over (partition by k.manager_id, k.period) as double)
                     end as _total_score_gap,
+               case when k.indicator = 'total'
+                    then cast(k.weight - sum(k.weight) filter (
+                                  where k.indicator <> 'total' and k.score is not null)
+                              over (partition by k.manager_id, k.period) as double)
+                    end as _total_weight_gap,
+               case when k.indicator = 'total'
+                    then cast(k.score - 100 * (select max(cap) from seeds.kpi_indicators) as double)
+                    end as _total_above_max,
+               -- time progress: a flow indicator's target pro rata to the days covered, a
+               -- level indicator's target itself
+               case when k.indicator <> 'total'
+                    then cast(k.target_to_date - case when k.kind = 'flow'
+                                                      then k.target * p.days / p.days_in_month
+                                                      else k.target end as double)
+                    end as _target_to_date_gap,
                case when k.indicator <> 'total' and i.indicator is null
                     then k.indicator end as _indicator_unknown,
+               case when k.indicator <> 'total' and k.kind is distinct from i.kind
+                    then k.indicator end as _kind_not_seed,
                case when m.manager_id is null then k.manager_id end as _manager_unknown
         from marts.mart_manager_kpi k
         left join seeds.kpi_indicators i on i.indicator = k.indicator
+        left join intermediate.int_periods p on p.period = k.period
         -- the manager as delivered (history), not today's: a manager who left is still in
         -- the months he was scored for
         left join (select distinct manager_id from core.dim_manager_history) m
@@ -474,11 +493,15 @@ MANAGER_KPI = MartSuite(
                 not_null("manager_id"),
                 unique("manager_id", "period", "indicator"),
                 is_null("_indicator_unknown", "indicator.in_seed"),
+                is_null("_kind_not_seed", "kind.as_seed"),
                 is_null("_manager_unknown", "manager_id.in_dim_manager"),
                 between("completion", 0, None, "completion.not_negative"),
                 between("score", 0, None),
                 between("_score_above_max", None, 1e-6, "score.at_most_weight_x_cap"),
-                near_zero("_total_score_gap", "total.is_sum_of_scores", 1e-6),
+                near_zero("_total_score_gap", "total.is_scores_per_weight_scored", 1e-6),
+                near_zero("_total_weight_gap", "total.weight_is_weights_scored", 1e-6),
+                between("_total_above_max", None, 1e-6, "total.at_most_100_x_cap"),
+                near_zero("_target_to_date_gap", "target_to_date.time_progress", 1e-6),
                 between("rank_in_team", 1, None),
                 between("rank_in_org", 1, None),
                 null_share("org_id"),
@@ -494,8 +517,10 @@ MANAGER_KPI = MartSuite(
     ),
 )
 
-# the root teams hold every manager: their numerators add up to the managers' and their
-# manager counts to the managers with a row, per month and indicator
+# the root teams hold every manager. Per indicator a team counts the members with a target
+# (all of them when none has one): where every root counts all its members, the roots'
+# numerators add up to the managers'; where every root counts only members with a target,
+# to those managers'. Manager counts add up per month.
 TEAM_KPI = MartSuite(
     "mart_team_kpi",
     (
@@ -504,10 +529,19 @@ TEAM_KPI = MartSuite(
             f"""
         select t.team_id, t.period, t.indicator,
                -- as for managers: a team's contribution may be negative, and so its completion
-               case when t.indicator <> 'contribution'
+               case when t.indicator not in ('contribution', 'team_customer_contribution')
                     then cast(t.completion as double) end as completion,
                cast(t.score as double) as score, t.rank_among_siblings, t.manager_count, t.team_level,
-               t.org_id, case when d.team_id is null then t.team_id end as _team_unknown
+               t.org_id, case when d.team_id is null then t.team_id end as _team_unknown,
+               case when t.indicator <> 'total'
+                    then t.manager_count - t.members_scored - t.members_left_out end
+                    as _members_gap,
+               case when t.indicator <> 'total' and t.members_scored = 0 and t.score is not null
+                    then t.indicator end as _scored_without_members,
+               case when t.indicator = 'total'
+                    then cast(t.score * t.weight - sum(t.score) filter (where t.indicator <> 'total')
+                              over (partition by t.team_id, t.period) as double)
+                    end as _total_score_gap
         from marts.mart_team_kpi t
         left join (select distinct team_id from core.dim_team_history) d on d.team_id = t.team_id
         where t.{FROM_MONTH}""",
@@ -520,6 +554,9 @@ TEAM_KPI = MartSuite(
                 between("rank_among_siblings", 1, None),
                 between("manager_count", 0, None),
                 between("team_level", 1, None),
+                between("_members_gap", 0, 0, "members.scored_plus_left_out"),
+                is_null("_scored_without_members", "score.needs_members_with_target"),
+                near_zero("_total_score_gap", "total.is_scores_per_weight_scored", 1e-6),
                 null_share("org_id"),
             ),
         ),
@@ -527,13 +564,19 @@ TEAM_KPI = MartSuite(
             "indicators",
             f"""
         with {period_rows("mart_team_kpi")},
-        roots as (select period, indicator, sum(numerator) as numerator, sum(manager_count) as managers
+        roots as (select period, indicator, sum(numerator) as numerator, sum(manager_count) as managers,
+                         bool_and(members_scored = 0) as all_counted,
+                         bool_and(members_scored > 0) as targeted_counted
                   from marts.mart_team_kpi where parent_team_id is null group by all),
         managers as (select period, indicator, sum(numerator) as numerator,
+                            sum(numerator) filter (where target is not null) as targeted_numerator,
                             count(distinct manager_id) as managers
                      from marts.mart_manager_kpi group by all)
         select period, indicator, c.rows, c.rows_vs_previous,
-               cast(roots.numerator - managers.numerator as double) as _root_numerator_gap,
+               cast(roots.numerator - case when roots.all_counted then managers.numerator
+                                           when roots.targeted_counted
+                                           then managers.targeted_numerator end as double)
+                   as _root_numerator_gap,
                case when indicator = 'total' then roots.managers end as root_managers,
                case when indicator = 'total' then managers.managers end as _managers_with_rows
         from managers full join roots using (period, indicator) left join counts c using (period)

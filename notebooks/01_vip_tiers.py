@@ -160,7 +160,9 @@ else:
 # Each customer's tier at the end of the month before (`previous_tier`, or *(new)* for a
 # customer whose AUM history starts this month) against the tier held now. The diagonal mixes
 # `same` and `watch`: a customer on watch has AUM below the tier's line but keeps the tier until
-# it has been lower for the tier's number of consecutive months.
+# it has been lower for the tier's number of consecutive months. Since issue 18 a `down` goes to the
+# highest raw tier of those months (`watch_highest_raw_rank`), not to the last month's: an AUM
+# hovering around a line steps down one tier, so fewer customers drop two tiers at once.
 
 # %%
 if periods:

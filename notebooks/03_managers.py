@@ -68,15 +68,19 @@ if not HAS_TARGETS:
 # ## 1. Team scorecards
 #
 # Each bar is a team (teams include the teams below them), cut into the score earned on each indicator:
-# `score = weight × 100 × min(completion, cap)`, so a team that meets every target exactly scores 100.
-# Read here as a BI tool would, from the Parquet export of `mart_team_kpi`.
+# `score = weight × 100 × min(completion, cap)`. Since issue 18 the total is Σ scores ÷ Σ weights of the
+# indicators scored (an indicator no member has a target for, or without a base, does not count), so
+# each piece is drawn as score ÷ weights scored and a team that meets every scored target exactly
+# scores 100. The department indicator 部门考核 (`team_customer_contribution`: the contribution of the
+# members' customers against their contribution targets) is now one of the pieces. A team is measured
+# over the members with a target for each indicator (members without one are left out of both sides).
+# Flow indicators (fees, contribution, new customers) are compared with the target pro rata to the days
+# covered (序时进度) in a month still running. Read here as a BI tool would, from the Parquet export of
+# `mart_team_kpi`.
 
 # %%
 teams = analyst.export("mart_team_kpi").filter(pl.col("period") == MONTH)
-team_scores = teams.filter(
-    pl.col("indicator").is_in(["total", "team_customer_contribution"]).not_()
-    & pl.col("score").is_not_null()
-)
+team_scores = teams.filter((pl.col("indicator") != "total") & pl.col("score").is_not_null())
 team_total = (
     teams.filter(pl.col("indicator") == "total")
     .select(
@@ -104,14 +108,16 @@ labels = [
 left = np.zeros(team_total.height)
 colours = plt.colormaps["tab10"]
 for i, ind in enumerate(indicators):
+    # the indicator's share of the total: score ÷ the team's weights scored
     part = (
-        team_total.select("team_id")
+        team_total.select("team_id", "weight_scored")
         .join(
             team_scores.filter(pl.col("indicator") == ind).select("team_id", "score"),
             on="team_id",
             how="left",
         )
-        .fill_null(0)["score"]
+        .select((pl.col("score") / pl.col("weight_scored")).cast(pl.Float64).fill_null(0).fill_nan(0))
+        .to_series()
         .to_numpy()
     )
     ax.barh(labels, part, left=left, color=colours(i % 10), label=ind)
@@ -120,7 +126,7 @@ for y, total in enumerate(team_total["total_score"].fill_null(0)):
     ax.text(total + 1, y, f"{total:.1f}", va="center", fontsize=9)
 ax.axvline(100, color="black", linestyle="--", linewidth=1)
 ax.invert_yaxis()
-ax.set_xlabel("scorecard points (100 = every target met exactly)")
+ax.set_xlabel("scorecard points per weight scored (100 = every scored target met exactly)")
 ax.set_title(f"Team scorecards, {MONTH}: points earned per indicator")
 ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8, ncols=5, frameon=False)
 fig.tight_layout()
@@ -152,9 +158,11 @@ team_summary.drop("parent_team_id")
 # %% [markdown]
 # ## 2. Completion against target, per indicator
 #
-# One dot per manager (completion = actual / target; for inverse indicators such as the NPL ratio,
-# target / actual). Right of the solid line the target is met; the dashed line is the cap beyond which
-# extra completion earns no more points. Triangles at the edges stand for values beyond the drawn range.
+# One dot per manager (completion = actual / target_to_date; for inverse indicators such as the NPL
+# ratio, target_to_date / actual; target_to_date is the month's target, pro rata to the days covered
+# for a flow indicator in a month still running). Right of the solid line the target is met; the
+# dashed line is the cap beyond which extra completion earns no more points. Triangles at the edges
+# stand for values beyond the drawn range.
 
 # %%
 if HAS_TARGETS:
@@ -243,7 +251,8 @@ else:
 # %% [markdown]
 # ## 3. Rank changes between the last two months
 #
-# Each panel is a team; each line is a manager's overall rank in the team (1 = best total score)
+# Each panel is a team; each line is a manager's overall rank in the team (1 = best total score,
+# Σ scores ÷ Σ weights scored: a manager without loans is ranked on the indicators that apply)
 # in the two latest finished months (the month to date is used only when fewer than two months
 # have finished). Green lines moved up, red lines down.
 

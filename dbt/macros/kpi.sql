@@ -84,3 +84,38 @@
         or period_start >= {{ month_window_start() }}
     {%- endif %}
 {%- endmacro %}
+
+{#
+  Time progress 序时进度: the target a month's actual is compared with. A flow indicator
+  (seed kind = flow: fee income, contribution, new customers, which accumulate day by day)
+  is compared with the month's target pro rata to the days the month covers,
+  target × days / days_in_month (int_periods.days: from the month's first day, or the
+  first loaded date of a history starting mid-month, to the as_of_date; so a finished,
+  fully covered month gives the target itself, and the first month of a history starting
+  on the 15th compares its 17 days of fees with 17/31 of the target). A level indicator
+  (average balances, counts held, ratios) is not pro-rated. Decimal arithmetic, divided
+  once: 31,000 × 10 / 31 = 10,000 exactly.
+#}
+{% macro kpi_target_to_date(target, kind, days, days_in_month) -%}
+    case
+        when {{ target }} is null then null
+        -- rounded to the stored type here, so that completion uses the target_to_date shown
+        when {{ kind }} = 'flow'
+            then cast(cast({{ target }} as {{ kpi_number_type() }}) * {{ days }} / {{ days_in_month }}
+                as {{ kpi_number_type() }})
+        else cast({{ target }} as {{ kpi_number_type() }})
+    end
+{%- endmacro %}
+
+{#
+  The total of a manager's or a team's scorecard (aggregate over its indicator rows):
+  Σ scores ÷ Σ weights of the indicators scored, so an indicator that does not apply (an
+  NPL ratio without loans) neither adds nor costs anything and every total is on the same
+  0 – 100 × cap scale (100: every scored target met exactly). Empty when nothing scored.
+#}
+{% macro kpi_total_score(score, weight) -%}
+    case
+        when sum(case when {{ score }} is not null then {{ weight }} end) > 0
+            then sum({{ score }}) / sum(case when {{ score }} is not null then {{ weight }} end)
+    end
+{%- endmacro %}

@@ -3,10 +3,15 @@
   scorecard indicator (seed kpi_indicators), plus indicator = 'total'. Managers are those
   with assess credit or a target in the month.
   actual from int_manager_kpi_actuals_monthly (a ratio recomputed from numerator and
-  denominator); target = the latest delivered CRM target; completion and score by the
-  macros in macros/kpi.sql. No target (or no actual of a ratio) → completion and score
-  empty, and the indicator does not count in the total. total: score = Σ scores (empty
-  when none scored), weight = Σ weights of the scored indicators. rank_in_team /
+  denominator); target = the latest delivered CRM target, the whole month's;
+  target_to_date = the target pro rata to the month's covered days for a flow indicator
+  (seed kind = flow: target × days / days_in_month, 序时进度; = target in a fully covered
+  month), the target for a level indicator; completion (against target_to_date) and score
+  by the macros in macros/kpi.sql. No target, or no base for a ratio (no loans, no
+  contact due) → completion and score empty, and the indicator does not count in the
+  total. total: score = Σ scores ÷ Σ weights of the indicators scored for the manager
+  (0 – 100 × cap: managers with different applicable indicators compare), weight = that
+  Σ weights; empty when nothing was scored. rank_in_team /
   rank_in_org: every row ranks its own score among the managers of the same team /
   organisation in the month; on the total row that is the manager's overall rank. Team and
   organisation are the manager's as of the month's as_of_date (int_kpi_manager_months, from
@@ -72,7 +77,9 @@ scored as (
         case when i.is_ratio then coalesce(a.denominator, 0) end as denominator,
         {{ kpi_actual('coalesce(a.numerator, 0)', 'coalesce(a.denominator, 0)', 'i.is_ratio') }}
             as actual,
-        t.target_value as target
+        t.target_value as target,
+        i.kind,
+        {{ kpi_target_to_date('t.target_value', 'i.kind', 'p.days', 'p.days_in_month') }} as target_to_date
     from managers as m
     inner join periods as p on p.period = m.period
     cross join indicators as i
@@ -85,7 +92,7 @@ scored as (
 completed as (
     select
         *,
-        {{ kpi_completion('actual', 'target', 'direction', 'cap') }} as completion
+        {{ kpi_completion('actual', 'target_to_date', 'direction', 'cap') }} as completion
     from scored
 ),
 
@@ -114,8 +121,10 @@ total_rows as (
         cast(null as {{ kpi_number_type() }}) as denominator,
         cast(null as {{ kpi_number_type() }}) as actual,
         cast(null as {{ kpi_number_type() }}) as target,
+        cast(null as {{ dbt.type_string() }}) as kind,
+        cast(null as {{ kpi_number_type() }}) as target_to_date,
         cast(null as {{ kpi_number_type() }}) as completion,
-        sum(score) as score
+        {{ kpi_total_score('score', 'weight') }} as score
     from indicator_rows
     group by manager_id, period, period_start, as_of_date, is_finished
 ),
@@ -123,12 +132,14 @@ total_rows as (
 all_rows as (
     select
         manager_id, period, period_start, as_of_date, is_finished, indicator, perspective,
-        weight, direction, cap, numerator, denominator, actual, target, completion, score
+        weight, direction, cap, numerator, denominator, actual, target, kind, target_to_date,
+        completion, score
     from indicator_rows
     union all
     select
         manager_id, period, period_start, as_of_date, is_finished, indicator, perspective,
-        weight, direction, cap, numerator, denominator, actual, target, completion, score
+        weight, direction, cap, numerator, denominator, actual, target, kind, target_to_date,
+        completion, score
     from total_rows
 ),
 
@@ -149,6 +160,7 @@ select
     cast(indicator as {{ dbt.type_string() }}) as indicator,
     cast(actual as {{ kpi_number_type() }}) as actual,
     cast(target as {{ kpi_number_type() }}) as target,
+    cast(target_to_date as {{ kpi_number_type() }}) as target_to_date,
     cast(completion as {{ kpi_number_type() }}) as completion,
     cast(score as {{ kpi_number_type() }}) as score,
     cast(numerator as {{ kpi_number_type() }}) as numerator,
@@ -156,6 +168,7 @@ select
     cast(weight as {{ kpi_number_type() }}) as weight,
     cast(cap as {{ kpi_number_type() }}) as cap,
     cast(direction as {{ dbt.type_string() }}) as direction,
+    cast(kind as {{ dbt.type_string() }}) as kind,
     cast(perspective as {{ dbt.type_string() }}) as perspective,
     cast(team_id as {{ dbt.type_string() }}) as team_id,
     cast(org_id as {{ dbt.type_string() }}) as org_id,

@@ -6,8 +6,11 @@
     raw above the tier     → up:    the raw tier, at once (also during a watch)
     raw equal to the tier  → same:  the watch counter resets
     raw below the tier     → watch: the tier is kept, watch_months + 1, until the raw tier
-                             has been lower for the tier's watch_months (seed) consecutive
-                             months: then down, to that month's raw tier.
+                             has been lower for the tier's watch_months (seed, N)
+                             consecutive months: then down, to the highest raw tier of
+                             those N months (watch_highest_raw_rank carries it), so an AUM
+                             hovering between two lower tiers goes down one step at a
+                             time, not to whichever tier the last month happened to hit.
   The population: a personal party enters in its first month with AUM (adb_aum > 0) and
   stays in every later finished month; a month without any account row counts as AUM 0.
 
@@ -76,7 +79,7 @@ party_months as (
 -- the state the month before the window left (empty on a full build)
 step_0 as (
     {%- if is_incremental() %}
-    select party_id, tier_rank, watch_months, vip_since
+    select party_id, tier_rank, watch_months, watch_highest_raw_rank, vip_since
     from {{ this }}
     where period_start = cast({{ dbt.dateadd('month', -1, month_window_start()) }} as date)
     {%- else %}
@@ -84,15 +87,26 @@ step_0 as (
         cast(null as {{ dbt.type_string() }}) as party_id,
         cast(null as integer) as tier_rank,
         cast(null as integer) as watch_months,
+        cast(null as integer) as watch_highest_raw_rank,
         cast(null as date) as vip_since
     from periods
     where 1 = 0
     {%- endif %}
 ),
 
-{#- the tier the month's status gives (same and watch keep the tier held) #}
+{#- the highest raw tier of the current run of lower months, this one included #}
+{%- set watch_highest -%}
+    greatest(raw_rank, coalesce(previous_watch_highest, raw_rank))
+{%- endset %}
+
+{#- the tier the month's status gives (same and watch keep the tier held; down goes to the
+    highest raw tier of the N lower months) #}
 {%- set new_rank -%}
-    case when tier_status in ('same', 'watch') then previous_rank else raw_rank end
+    case
+        when tier_status in ('same', 'watch') then previous_rank
+        when tier_status = 'down' then {{ watch_highest }}
+        else raw_rank
+    end
 {%- endset %}
 
 {%- for k in range(1, step_count + 1) %}
@@ -109,6 +123,7 @@ step_{{ k }} as (
         tier_status,
         {{ new_rank }} as tier_rank,
         case when tier_status = 'watch' then previous_watch_months + 1 else 0 end as watch_months,
+        case when tier_status = 'watch' then {{ watch_highest }} end as watch_highest_raw_rank,
         case
             when {{ new_rank }} = 0 then null
             else coalesce(previous_vip_since, period_start)
@@ -124,6 +139,7 @@ step_{{ k }} as (
             m.main_manager_id,
             s.tier_rank as previous_rank,
             s.watch_months as previous_watch_months,
+            s.watch_highest_raw_rank as previous_watch_highest,
             s.vip_since as previous_vip_since,
             case
                 when s.party_id is null then 'new'
@@ -184,6 +200,7 @@ select
     t.tier_status,
     previous.tier as previous_tier,
     t.watch_months,
+    t.watch_highest_raw_rank,
     t.home_org_id,
     t.main_manager_id as manager_id,
     t.vip_since,

@@ -6,8 +6,11 @@
   - tier in force: mart_vip_tier's tier of the month; the current month has none yet
     (tiers are set on finished months), so the previous month's tier holds until it
     closes. A VIP is a tier above the lowest of vip_tiers (gold and above).
-  - new customer: the party's first account (earliest open_date of all its accounts in
-    dim_account, closed ones included) opened in the month.
+  - new customer: the party's first banking account (earliest open_date of its accounts
+    in dim_account, closed ones included, leaving out the product categories of seed
+    kpi_new_customer_exclusions: provident fund 公积金, which an employer opens for the
+    employee) opened in the month. A party with only a provident-fund account is never a
+    new customer; one who later opens a savings account is new in that month.
   - the CRM fee supplements and the party's total contribution (mart_customer_contribution).
 #}
 {{ config(
@@ -33,10 +36,11 @@ with periods as (
 ),
 
 first_accounts as (
-    select party_id, min(open_date) as first_open_date
-    from {{ ref('dim_account') }}
-    where party_id is not null
-    group by party_id
+    select a.party_id, min(a.open_date) as first_open_date
+    from {{ ref('dim_account') }} as a
+    left join {{ ref('kpi_new_customer_exclusions') }} as x on x.category = a.category
+    where a.party_id is not null and x.category is null
+    group by a.party_id
 ),
 
 lowest_tier as (
