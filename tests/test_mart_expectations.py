@@ -50,8 +50,8 @@ DDL = """
 create schema marts; create schema core; create schema intermediate; create schema seeds;
 create table seeds.vip_tiers (tier varchar, tier_rank integer, min_aum_cny decimal(18,2));
 insert into seeds.vip_tiers values ('mass', 0, 0), ('gold', 1, 100000);
-create table seeds.kpi_indicators (indicator varchar);
-insert into seeds.kpi_indicators values ('aum_adb');
+create table seeds.kpi_indicators (indicator varchar, kind varchar, cap decimal(9,6));
+insert into seeds.kpi_indicators values ('aum_adb', 'level', 1.2);
 create table seeds.alert_rules (rule_id varchar, entity_type varchar, severity varchar,
     fires_on varchar);
 insert into seeds.alert_rules values ('DORMANT', 'account', 'low', 'entry'),
@@ -77,7 +77,7 @@ insert into core.dim_team_history values ('T1');
 create table core.fct_balance (account_key varchar, valid_from date, valid_to date,
     balance_cny decimal(18,8));
 create table intermediate.int_periods (period varchar, period_start date, as_of_date date,
-    is_finished boolean);
+    is_finished boolean, days integer, days_in_month integer);
 create table intermediate.int_account_months (account_key varchar, period varchar, adb_cny double);
 create table intermediate.int_party_months (party_id varchar, party_kind varchar, period varchar,
     adb_aum double);
@@ -104,11 +104,13 @@ create table marts.mart_vip_daily (as_of_date date, period varchar, party_id var
 create table marts.mart_manager_kpi (manager_id varchar, period varchar, period_start date,
     indicator varchar, completion decimal(38,10), score decimal(38,10), weight decimal(38,10),
     cap decimal(38,10), numerator decimal(38,10), team_id varchar, org_id varchar,
-    rank_in_team integer, rank_in_org integer);
+    rank_in_team integer, rank_in_org integer, kind varchar, target decimal(38,10),
+    target_to_date decimal(38,10));
 create table marts.mart_team_kpi (team_id varchar, period varchar, period_start date,
     indicator varchar, completion decimal(38,10), score decimal(38,10), numerator decimal(38,10),
     manager_count integer, parent_team_id varchar, team_level integer, org_id varchar,
-    rank_among_siblings integer);
+    rank_among_siblings integer, weight decimal(38,10), members_scored integer,
+    members_left_out integer);
 create table marts.mart_alerts (as_of_date date, rule_id varchar, entity_type varchar,
     entity_id varchar, severity varchar, party_id varchar, org_id varchar, txn_id varchar,
     threshold_days integer, is_baseline boolean);
@@ -135,7 +137,7 @@ def build_world(path: Path) -> None:
         rows.setdefault(table, []).append(values)
 
     for p, start, as_of in PERIODS:
-        add("intermediate.int_periods", p, start, as_of, True)
+        add("intermediate.int_periods", p, start, as_of, True, as_of.day, as_of.day)
     provision = {p: (i, i + 1) for i, (p, _, _) in enumerate(PERIODS)}  # risk cost 1 a month
     for party in PERSONAL + CORPORATE:
         kind = "corporate" if party in CORPORATE else "personal"
@@ -178,12 +180,30 @@ def build_world(path: Path) -> None:
         )
         add("marts.mart_customer_360", *c360)
     for p, start, as_of in PERIODS:
-        add("marts.mart_manager_kpi", "M1", p, start, "aum_adb", 1, 20, 0.2, 1.2, 100, "T1", ORG, 1, 1)
+        kpi = ("M1", p, start, "aum_adb", 1, 20, 0.2, 1.2, 100, "T1", ORG, 1, 1, "level", 100, 100)
+        add("marts.mart_manager_kpi", *kpi)
+        # the total: Σ scores ÷ Σ weights scored = 20 / 0.2
+        total = ("M1", p, start, "total", None, 100, 0.2, None, None, "T1", ORG, 1, 1, None, None, None)
+        add("marts.mart_manager_kpi", *total)
+        add("marts.mart_team_kpi", "T1", p, start, "aum_adb", 1, 20, 100, 1, None, 1, ORG, 1, 0.2, 1, 0)
         add(
-            "marts.mart_manager_kpi", "M1", p, start, "total", None, 20, 0.2, None, None, "T1", ORG, 1, 1
+            "marts.mart_team_kpi",
+            "T1",
+            p,
+            start,
+            "total",
+            None,
+            100,
+            None,
+            1,
+            None,
+            1,
+            ORG,
+            1,
+            0.2,
+            None,
+            None,
         )
-        add("marts.mart_team_kpi", "T1", p, start, "aum_adb", 1, 20, 100, 1, None, 1, ORG, 1)
-        add("marts.mart_team_kpi", "T1", p, start, "total", None, 20, None, 1, None, 1, ORG, 1)
         for rank, party in enumerate(CORPORATE, start=1):
             add("marts.mart_top_corporate", as_of, ORG, "deposit_adb", rank, party, aum(party), p, start)
         for segment, band, members in (
@@ -404,6 +424,19 @@ def test_a_score_of_101_fails(broken):
     assert not passed and meta["failed_errors"] == ["score.in_range"]
     observed = meta["results"]["score.in_range"]
     assert observed["unexpected_count"] == 2 and observed["partial_unexpected_list"] == [101.0, 101.0]
+
+
+def test_a_kpi_total_that_is_the_plain_sum_fails(broken):
+    # the total is Σ scores ÷ Σ weights scored (20 / 0.2 = 100), not Σ scores (20); a flow
+    # target pro-rated on a level indicator breaks time progress
+    broken.execute("update marts.mart_manager_kpi set score = 20 where indicator = 'total'")
+    broken.execute("update marts.mart_manager_kpi set target_to_date = 50 where period = '202607'")
+    passed, meta = validate_mart(broken, "mart_manager_kpi", None, None)
+    assert not passed
+    assert meta["failed_errors"] == [
+        "total.is_scores_per_weight_scored",
+        "target_to_date.time_progress",
+    ]
 
 
 def test_a_break_outside_the_runs_window_is_not_checked(broken):

@@ -1,5 +1,6 @@
--- The total row of each manager and month carries the sum of its indicators' scores,
--- and no score exceeds weight × 100 × cap.
+-- The total row of each manager and month carries Σ scores ÷ Σ weights of the indicators
+-- scored (its weight is that Σ weights, so score × weight = Σ scores), and no score
+-- exceeds weight × 100 × cap.
 -- Checks the months of the run's window (a full build checks every month).
 with kpi as (
     select manager_id, period, indicator, score, weight, cap
@@ -8,7 +9,11 @@ with kpi as (
 ),
 
 indicators as (
-    select manager_id, period, sum(score) as score_sum
+    select
+        manager_id,
+        period,
+        sum(score) as score_sum,
+        sum(case when score is not null then weight end) as weight_sum
     from kpi
     where indicator <> 'total'
     group by manager_id, period
@@ -18,7 +23,8 @@ select t.manager_id, t.period, t.score, i.score_sum, 'total' as problem
 from kpi as t
 inner join indicators as i on i.manager_id = t.manager_id and i.period = t.period
 where t.indicator = 'total'
-    and (abs(coalesce(t.score, 0) - coalesce(i.score_sum, 0)) > 0.000001
+    and (abs(coalesce(t.score * t.weight, 0) - coalesce(i.score_sum, 0)) > 0.000001
+        or abs(coalesce(t.weight, 0) - coalesce(i.weight_sum, 0)) > 0.000001
         or (t.score is null) <> (i.score_sum is null))
 union all
 select manager_id, period, score, null, 'over the cap' as problem
