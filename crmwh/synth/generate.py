@@ -30,7 +30,7 @@ from crmwh.synth.files import (
     rate,
     write_batch,
 )
-from crmwh.synth.simulate import CHANNEL, REMARKS, Day, Simulator
+from crmwh.synth.simulate import CHANNEL, REMARKS, Day, Simulator, expected_monthly_fee
 from crmwh.synth.world import NO_DAY, World, build_world, fault_row, rng_for
 
 CRLF_SYSTEMS = {"CCS", "HPF"}  # these systems' extract jobs run on hosts that write CRLF
@@ -501,16 +501,20 @@ class Generator:
         wealthy = w.parties["wealth"].to_numpy()[parties["p"].to_numpy()] >= 100_000
         vip = np.bincount(parties["m"].to_numpy(), wealthy, m)
         stretch = rng.uniform(1.0, 1.25, (m, 9))
-        # fees and contribution per month at this simulation's rates (a managed party brings
-        # ~600 CNY of fees, a book ~2.5% of its AUM a year), so completions land near 90%
-        # as a bank's stretched targets do, not at 20x
+        # fees: the CRM fee supplements the manager's main-managed parties bring on average
+        # (plus a little for service fees); contribution: a book earns ~2.5% of its AUM a
+        # year. So completions land near 90%, as a bank's stretched targets do, not at 20x
+        main = s.party_manager
+        managed = main >= 0
+        corporate = w.parties["kind"].to_numpy() == "corporate"
+        fees = np.bincount(main[managed], expected_monthly_fee(corporate)[managed], m)
         values = np.column_stack(
             [
                 aum * stretch[:, 0],
                 np.ceil(vip * stretch[:, 1]),
                 np.ceil(2 + n_parties * 0.02),
                 loans * stretch[:, 3],
-                10_000 + n_parties * 600 * stretch[:, 4],
+                (fees + n_parties * 5) * stretch[:, 4],
                 np.round(2.0 + 0.5 * stretch[:, 5], 2),
                 aum * 0.025 / 12 * stretch[:, 6],
                 np.full(m, 0.015),

@@ -89,6 +89,21 @@ REVOLVER_PAYOFF = 0.06
 OTHER_BANK_DECAY = np.exp(-1 / 15)
 BIG_PAYMENT = 0.001
 CONTACT_EVERY = ((6_000_000, 25), (3_000_000, 50), (500_000, 80), (100_000, 160), (0, 400))
+# CRM fee supplements (intermediary income): chance per party and day, and lognormal (mu,
+# sigma) of the amount in CNY, corporate and personal. Frequent mid-size deals rather than a
+# rare jackpot, so a manager's month to date tracks the month (the KPI's time progress)
+FEE_CHANCE = {"corporate": 0.02, "personal": 0.001}
+FEE_AMOUNT = {"corporate": (8.9, 0.8), "personal": (6.5, 1.0)}
+
+
+def expected_monthly_fee(corporate: np.ndarray) -> np.ndarray:
+    """Mean CRM fee supplements of a party over 30 days, in CNY (the targets' basis)."""
+
+    def mean(kind: str) -> float:
+        mu, sigma = FEE_AMOUNT[kind]
+        return 30 * FEE_CHANCE[kind] * float(np.exp(mu + sigma**2 / 2))
+
+    return np.where(corporate, mean("corporate"), mean("personal"))
 
 
 @dataclass
@@ -572,14 +587,19 @@ class Simulator:
         mgr = self.party_manager
         corp = p["kind"].to_numpy() == "corporate"
         ok = (mgr >= 0) & (p["onboard_day"].to_numpy() <= day)
-        who = np.flatnonzero(ok & (rng.random(len(mgr)) < np.where(corp, 0.01, 0.001)))
+        chance = np.where(corp, FEE_CHANCE["corporate"], FEE_CHANCE["personal"])
+        who = np.flatnonzero(ok & (rng.random(len(mgr)) < chance))
         n = len(who)
         period = np.where(
             (date.day <= 5) & (rng.random(n) < 0.5),
             (date.replace(day=1) - dt.timedelta(days=1)).strftime("%Y%m"),
             date.strftime("%Y%m"),
         )
-        amount = np.where(corp[who], rng.lognormal(9.5, 1.2, n), rng.lognormal(6.5, 1.0, n))
+        amount = np.where(
+            corp[who],
+            rng.lognormal(*FEE_AMOUNT["corporate"], n),
+            rng.lognormal(*FEE_AMOUNT["personal"], n),
+        )
         rows = []
         for i in range(n):
             self.fee_seq += 1
