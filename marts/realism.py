@@ -177,4 +177,16 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
            where risk_cost < 0"""
     ).fetchone()
     counts["account-months with negative risk cost"] = negative
+    (months,) = con.execute(
+        """select count(*) from (select period from marts.mart_customer_contribution
+           group by period having sum(risk_cost) < 0)"""
+    ).fetchone()
+    counts["months with negative bank-wide risk cost"] = months
+    paid, unpaid = con.execute(
+        """select count(*) filter (where is_paid_in_full), count(*) filter (where not is_paid_in_full)
+           from intermediate.int_card_statements
+           where due_date < (select max(as_of_date) from intermediate.int_periods)"""
+    ).fetchone()
+    counts["card statements paid in full by the due date"] = paid
+    counts["card statements not paid in full (revolved)"] = unpaid
     return counts

@@ -92,8 +92,8 @@ CONTACT_EVERY = ((6_000_000, 25), (3_000_000, 50), (500_000, 80), (100_000, 160)
 # CRM fee supplements (intermediary income): chance per party and day, and lognormal (mu,
 # sigma) of the amount in CNY, corporate and personal. Frequent mid-size deals rather than a
 # rare jackpot, so a manager's month to date tracks the month (the KPI's time progress)
-FEE_CHANCE = {"corporate": 0.02, "personal": 0.001}
-FEE_AMOUNT = {"corporate": (8.9, 0.8), "personal": (6.5, 1.0)}
+FEE_CHANCE = {"corporate": 0.05, "personal": 0.001}
+FEE_AMOUNT = {"corporate": (8.0, 0.6), "personal": (6.5, 1.0)}
 
 
 def expected_monthly_fee(corporate: np.ndarray) -> np.ndarray:
