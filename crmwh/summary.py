@@ -74,10 +74,19 @@ def marts_summary(warehouse: Path) -> str:
                 + ", ".join(f"{p} ({s}) {_money(c)}" for p, s, c in top)
             )
         if "mart_alerts" in tables:
+            # firings only: the opening state of the first loaded date is not news
             alerts = con.execute(
-                "select rule_id, count(*) from marts.mart_alerts group by 1 order by 1"
+                "select rule_id, count(*) from marts.mart_alerts where not is_baseline "
+                "group by 1 order by 1"
             ).fetchall()
-            lines.append("alerts: " + (", ".join(f"{r} {n:,}" for r, n in alerts) or "none"))
+            (baseline,) = con.execute(
+                "select count(*) from marts.mart_alerts where is_baseline"
+            ).fetchone()
+            lines.append(
+                "alerts: "
+                + (", ".join(f"{r} {n:,}" for r, n in alerts) or "none")
+                + (f" (and {baseline:,} states recorded as the opening state)" if baseline else "")
+            )
         if "mart_manager_kpi" in tables:
             period, managers, best, score = con.execute(
                 "select period, count(*) over (partition by period), manager_id, score "
