@@ -523,10 +523,15 @@ class Generator:
         )
         active = w.managers["leave_day"].to_numpy() > d.day
         ids = w.managers["manager_id"].to_list()
+        # junior managers (grades 1-2) are not given lending targets: their teams' loan
+        # figures leave them out (the KPI's same-members rule)
+        junior = w.managers["grade"].to_numpy() <= 2
+        lending = {KPI_INDICATORS.index("loan_adb"), KPI_INDICATORS.index("npl_ratio")}
         rows = [
             (date[:6], ids[i], ind, f"{values[i, j]:.2f}" if j not in (7, 8) else f"{values[i, j]:.4f}")
             for i in np.flatnonzero(active)
             for j, ind in enumerate(KPI_INDICATORS)
+            if not (junior[i] and j in lending)
         ]
         return pl.DataFrame(
             rows, schema=["period", "manager_id", "indicator", "target_value"], orient="row"
