@@ -58,6 +58,9 @@ class Realism:
         return "\n".join(lines)
 
 
+# checks of one month's loan book: a bank of a few hundred customers holds a few dozen loans,
+# and one downgrade moves a month by 10-20% of its NII (DECISIONS: generator realism)
+BOOK_SIZE_CHECKS = frozenset({"risk_cost_share_of_nii", "mortgage_book_contribution"})
 # bank-wide risk cost / net interest income of a finished month
 RISK_COST_SHARE = (0.05, 0.60)
 # share of card holders whose card revolves on the latest date

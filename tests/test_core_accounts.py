@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import os
@@ -154,7 +155,12 @@ def test_day_by_day_runs_equal_one_full_refresh(dirty_landing, tmp_path):
     """Batches arrive one business date at a time (late reversals and duplicates across
     days among them, asserted below); each day is one ingest + dbt run over that date.
     Every intermediate and core table then equals one run over the whole period."""
-    days = landing_dates(dirty_landing)[:6]
+    # six dates ending with the first late reversal's (the generator's truth file says where)
+    dates = landing_dates(dirty_landing)
+    with (dirty_landing / "_truth" / "faults.csv").open(encoding="utf-8") as f:
+        late = min(r["biz_date"] for r in csv.DictReader(f) if r["kind"] == "late_reversal")
+    end = max(dates.index(late) + 1, 6)
+    days = dates[end - 6 : end]
     daily_landing, daily_data = tmp_path / "daily_landing", tmp_path / "daily"
     full_landing, full_data = tmp_path / "full_landing", tmp_path / "full"
     daily_landing.mkdir()

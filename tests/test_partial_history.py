@@ -135,7 +135,7 @@ def test_unknown_crm_codes_are_kept_reported_and_only_warn(runs):
         "from core.exc_unknown_codes order by column_name",
     ) == [
         ("method", "email", 1, "2026-08-11", "2026-08-11"),
-        ("outcome", "callback", 3, "2026-08-11", "2026-08-15"),
+        ("outcome", "callback", 3, "2026-08-11", "2026-08-12"),
     ]
     assert scalar(work, "select count(*) from staging.stg_crm__contacts where outcome = 'callback'") == 3
     test = next(
