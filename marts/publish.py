@@ -103,6 +103,13 @@ create table meta.published_batches(sys varchar, biz_date date, version integer,
 """
 
 
+# The published file is written in the storage format DuckDB 1.x reads (1.0 to 1.5): the
+# BI clients banks use bundle DuckDB 1.x (DBeaver, the ODBC driver, Evidence, Metabase's
+# driver) and refuse DuckDB 2.0's default format ("can only read versions between 64 and
+# 68"). DuckDB 2.0 reads and writes it; only the work file uses the newer format.
+READER_STORAGE = "v1.0.0"
+
+
 def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
@@ -272,7 +279,7 @@ def publish(
     for stale in (tmp, wal):
         stale.unlink(missing_ok=True)
     try:
-        con = duckdb.connect(str(tmp))
+        con = duckdb.connect(str(tmp), config={"storage_compatibility_version": READER_STORAGE})
         try:
             con.execute(f"attach {_sql_str(str(work))} as w (read_only)")
             con.execute("begin")

@@ -32,6 +32,9 @@ def test_published_file_copies_marts_with_types_contracts_comments_and_meta(work
     res = publish(work, published, "run-0001", "abc123", "2026-07-02", "2026-07-03")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.duckdb", "work.duckdb"]
     con = duckdb.connect(str(published), read_only=True)
+    # in the storage format DuckDB 1.x clients read (BI tools bundle DuckDB 1.x)
+    tags = con.execute("select tags from duckdb_databases() where database_name = 'crm'").fetchone()[0]
+    assert tags["storage_version"].startswith("v1.0.0"), tags
     con.execute(f"attach '{work}' as w (read_only)")
     for mart in ("mart_vip_tier", "mart_alerts", "mart_customer_360"):
         assert (
