@@ -124,12 +124,7 @@ def _checks(con: duckdb.DuckDBPyConnection) -> list[Check]:
                 CORPORATE_OUTFLOW_MAX,
             )
         )
-    latest, holders, revolvers = con.execute(
-        """select max(as_of_date),
-                  count(*) filter (where product_categories like '%card%'),
-                  count(*) filter (where product_categories like '%card%' and is_card_revolver)
-           from marts.mart_customer_360"""
-    ).fetchone()
+    latest, holders, revolvers = _card_holders(con)
     checks.append(
         Check(
             "card_revolver_share",
@@ -149,6 +144,16 @@ def _checks(con: duckdb.DuckDBPyConnection) -> list[Check]:
     return checks
 
 
+def _card_holders(con: duckdb.DuckDBPyConnection) -> tuple:
+    """(the 360 view's as-of date, parties holding a card, of them tagged card_revolver)."""
+    return con.execute(
+        """select max(as_of_date),
+                  count(*) filter (where product_categories like '%card%'),
+                  count(*) filter (where product_categories like '%card%' and is_card_revolver)
+           from marts.mart_customer_360"""
+    ).fetchone()
+
+
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts: dict[str, int] = {}
     for rule, baseline, n in con.execute(
@@ -156,11 +161,7 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
            group by all order by rule_id, is_baseline"""
     ).fetchall():
         counts[f"alerts {rule}{' (baseline)' if baseline else ''}"] = n
-    holders, revolvers = con.execute(
-        """select count(*) filter (where product_categories like '%card%'),
-                  count(*) filter (where product_categories like '%card%' and is_card_revolver)
-           from marts.mart_customer_360"""
-    ).fetchone()
+    _, holders, revolvers = _card_holders(con)
     counts["card holders revolving (latest date)"] = revolvers
     counts["card holders transacting (latest date)"] = holders - revolvers
     down, up = con.execute(
