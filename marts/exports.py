@@ -13,9 +13,9 @@ are hive-style (`period=YYYYMM` for monthly marts, `as_of_date=YYYY-MM-DD` for d
 the partition column lives in the path only, as hive readers expect.
 
 Rows come from the published file (the audited marts), never from work; work is read for
-two things only: the organisation tree and the clear ID numbers and mobiles whose keyed
-hashes (`id_no_hmac`, `mobile_hmac`) let a branch match its own lists without clear values.
-Every string column is scanned for clear identities before anything is swapped in.
+the organisation tree only. No key and no keyed hash of an identity number leaves in an
+export: a branch matches its own lists through the data team (`crmwh match`). Every string
+column is scanned for clear identities before anything is swapped in.
 
 A run writes a new folder `exports_versions/<UTC stamp>_<run_id[:8]>/` (beside `exports`),
 then replaces the `exports` symlink in one `os.replace`. The two previous versions are kept
@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from marts.masking import find_clear_identity_arrow, hmac_hex, mask_value
+from marts.masking import find_clear_identity_arrow, mask_value
 from marts.publish import fsync_path
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,6 @@ MARTS: dict[str, MartExport] = {
 }
 # Types of the partition values, for readers (hive discovery would read 202607 as a number).
 PARTITION_TYPES = {"period": pa.string(), "as_of_date": pa.date32()}
-HMAC_COLUMNS = {"mart_customer_360": {"id_no_hmac": "id_no", "mobile_hmac": "mobile"}}
 _SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -125,16 +124,6 @@ def _org_paths(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, str]:
     return pa.table({"org_id": [r[0] for r in rows], "org_path": [r[1] for r in rows]}), root_path
 
 
-def _hashes(con: duckdb.DuckDBPyConnection, key: bytes, cols: dict[str, str]) -> pa.Table:
-    clear = con.execute(
-        f"select party_id, {', '.join(_ident(c) for c in cols.values())} from w.core.dim_customer"
-    ).fetchall()
-    table = {"party_id": [r[0] for r in clear]}
-    for i, name in enumerate(cols, start=1):
-        table[name] = hmac_hex(key, [r[i] for r in clear])
-    return pa.table(table)
-
-
 def _scan(mart: str, table: pa.Table) -> None:
     for name in table.column_names:
         col = table[name]
@@ -147,9 +136,7 @@ def _scan(mart: str, table: pa.Table) -> None:
                 )
 
 
-def _mart_table(
-    con: duckdb.DuckDBPyConnection, mart: str, spec: MartExport, root_path: str, hashed: pa.Table | None
-) -> pa.Table:
+def _mart_table(con: duckdb.DuckDBPyConnection, mart: str, spec: MartExport, root_path: str) -> pa.Table:
     """The mart with `__org_path` and `__part` first, sorted so each output file is a run."""
     org = f"m.{_ident(spec.org_column)}" if spec.org_column else "null"
     joins = ""
@@ -161,10 +148,6 @@ def _mart_table(
         extra = f", b.{_ident(col)} as {_ident(spec.org_column)}"
     else:
         extra = ""
-    if hashed is not None:
-        con.register("hashed", hashed)
-        joins += " left join hashed h on h.party_id = m.party_id"
-        extra += "".join(f", h.{_ident(c)}" for c in hashed.column_names if c != "party_id")
     if spec.partition is None:
         part = "''"
     elif spec.partition == "period":
@@ -223,7 +206,7 @@ def _prune(versions: Path, current: Path) -> None:
 
 
 def export_marts(
-    published: Path, work: Path, exports: Path, key: bytes, run_id: str, code_version: str | None = None
+    published: Path, work: Path, exports: Path, run_id: str, code_version: str | None = None
 ) -> ExportResult:
     """Export every published mart as Parquet per organisation and swap `exports` to it.
 
@@ -273,8 +256,7 @@ def export_marts(
                 ).fetchall()
             ]
             spec = specs[mart] = _spec(mart, columns)
-            hashed = _hashes(con, key, HMAC_COLUMNS[mart]) if mart in HMAC_COLUMNS else None
-            table = _mart_table(con, mart, spec, root_path, hashed)
+            table = _mart_table(con, mart, spec, root_path)
             data = table.drop_columns(
                 ["__org_path", "__part", "__unplaced"] + ([spec.partition] if spec.partition else [])
             )

@@ -25,7 +25,13 @@ from pathlib import Path
 
 import duckdb
 
-from marts.masking import find_clear_identity, mask_clear_identity
+from marts.masking import (
+    KEYED_HASH_SQL,
+    find_clear_identity,
+    identity_key,
+    mask_clear_identity,
+    set_key_variables,
+)
 from marts.month_close import pending_sql
 
 
@@ -162,10 +168,34 @@ def _work_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     ]
 
 
+# Account numbers are published masked (first 6 and last 4 of the number, PCI DSS style),
+# with `account_hash`, a keyed hash of the whole account_key, for joins (spec section 7).
+_ACCOUNT_MACROS = f"""
+create or replace temp macro mask_number(n) as case
+    when length(n) >= 16 then left(n, 6) || repeat('*', length(n) - 10) || right(n, 4)
+    when length(n) > 8 then left(n, 4) || repeat('*', length(n) - 8) || right(n, 4)
+    else repeat('*', length(n)) end;
+create or replace temp macro mask_account_key(k) as
+    split_part(k, ':', 1) || ':' || mask_number(substr(k, strpos(k, ':') + 1));
+create or replace temp macro account_hash(k) as 'AC' || left({KEYED_HASH_SQL.format(x="k")}, 20);
+"""
+
+
+def _masked_accounts(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """`sql` with its `account_key` masked and `account_hash` added, when it has one."""
+    cols = [d[0] for d in con.execute(f"select * from ({sql}) limit 0").description]
+    if "account_key" not in cols:
+        return sql
+    return (
+        "select * replace (mask_account_key(account_key) as account_key), "
+        f"account_hash(account_key) as account_hash from ({sql})"
+    )
+
+
 def _quality(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema quality")
     for name, sql in QUALITY.items():
-        con.execute(f"create table quality.{name} as {sql}")
+        con.execute(f"create table quality.{name} as {_masked_accounts(con, sql)}")
     if {"month_close", "restatements"} <= set(_work_tables(con, "meta")):
         con.execute(
             "create table quality.pending_restatements as "
@@ -176,7 +206,8 @@ def _quality(con: duckdb.DuckDBPyConnection) -> None:
             "months loaded after the month closed (late or restated): the closed marts do "
             "not include them until `crmwh restate --period` (affects: the months it changes).'"
         )
-    # The review queue explains an invalid ID with the number itself: mask it.
+    # The review queue explains an invalid ID with the number itself: mask it (and the
+    # customer numbers, which count as account numbers).
     con.execute(
         "create table quality.customer_review_queue as "
         "select * from w.core.exc_customer_review_queue limit 0"
@@ -281,6 +312,8 @@ def publish(
     try:
         con = duckdb.connect(str(tmp), config={"storage_compatibility_version": READER_STORAGE})
         try:
+            set_key_variables(con, identity_key())
+            con.execute(_ACCOUNT_MACROS)
             con.execute(f"attach {_sql_str(str(work))} as w (read_only)")
             con.execute("begin")
             marts = _copy_marts(con)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,12 @@ import pytest
 from helpers import START, check_errors, copy_tree, landing_dates, md5
 
 from crmwh.synth.generate import generate
+
+# One fixed identity key for the session (party ids and account hashes are HMACs under it):
+# builds are reproducible and no development key is written to the home folder. Set before
+# any build, so dbt's processes inherit it.
+TEST_IDENTITY_KEY = "crmwh-test-identity-key-0123456789abcdef"
+os.environ.setdefault("CRMWH_IDENTITY_KEY", TEST_IDENTITY_KEY)
 
 # `make test` runs two pytest-xdist workers, scheduled by `pytest_xdist_make_scheduler`
 # below: a module's tests stay on one worker (module fixtures are built once); modules that

@@ -103,9 +103,11 @@ def test_quality_schema_has_counts_not_raw_text_or_clear_identity(work, tmp_path
         "select sys, entity, biz_date::varchar, reason, rows, lines from quality.quarantine_summary"
     ).fetchall() == [("SAV", "txn", "2026-07-01", "broken_line", 2, 3)]
     assert con.execute("select duplicate_keys from quality.duplicate_keys").fetchall() == [(2,)]
-    assert con.execute("select account_key from quality.reconciliation_breaks").fetchall() == [
-        ("SAV:1",)
-    ]
+    # account numbers masked, with a keyed hash for joins (issue 19)
+    assert con.execute(
+        "select account_key, account_hash like 'AC%' and length(account_hash) = 22 "
+        "from quality.reconciliation_breaks"
+    ).fetchall() == [("SAV:*", True)]
     assert con.execute("select count(*) from quality.audit_batch").fetchone()[0] == 4
     # files edited after loading: of current deliveries only (m1 was superseded by m2)
     assert con.execute("select file from quality.changed_after_load").fetchall() == [

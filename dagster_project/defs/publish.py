@@ -171,19 +171,17 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
     pool=WAREHOUSE_POOL,
     description="data/exports: one Parquet dataset per mart, partitioned by period or "
     "date, in one folder per organisation nested along the organisation tree (a "
-    "branch is given its folder: exactly its subtree); identity masked or keyed "
-    "hashes (HMAC, key from CRMWH_EXPORT_KEY); a new version swapped in atomically.",
+    "branch is given its folder: exactly its subtree); identity masked; a new "
+    "version swapped in atomically.",
 )
 def exports(context: dg.AssetExecutionContext, paths: WarehousePaths):
     from marts.exports import export_marts
-    from marts.masking import export_key
 
-    with paths.writer_lock(context.log.warning):  # reads the work file for keyed hashes
+    with paths.writer_lock(context.log.warning):  # reads the work file's organisation tree
         result = export_marts(
             paths.published,
             paths.warehouse,
             paths.exports,
-            export_key(paths.data),
             run_id=context.run.run_id,
             code_version=code_version(),
         )
