@@ -27,9 +27,10 @@ import duckdb
 
 from marts.masking import (
     KEYED_HASH_SQL,
-    find_clear_identity,
+    find_clear_identity_arrow,
     identity_key,
     mask_clear_identity,
+    mask_value,
     set_key_variables,
 )
 from marts.month_close import pending_sql
@@ -143,6 +144,7 @@ def _copy_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         # dbt's DDL, schema-qualified `marts.<name>`: the same types and NOT NULL contracts.
         con.execute(ddl)
         con.execute(f"insert into marts.{_ident(name)} select * from w.marts.{_ident(name)}")
+        mask_table_accounts(con, f"marts.{_ident(name)}")
         if comment:
             con.execute(f"comment on table marts.{_ident(name)} is {_sql_str(comment)}")
         for col, ccomment in con.execute(
@@ -155,6 +157,31 @@ def _copy_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             con.execute(f"comment on column marts.{_ident(name)}.{_ident(col)} is {_sql_str(ccomment)}")
         rows[f"marts.{name}"] = con.execute(f"select count(*) from marts.{_ident(name)}").fetchone()[0]
     return rows
+
+
+def mask_table_accounts(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """A published table's account numbers masked in place, with `account_hash` added (an
+    alert's `entity_id` is its account_key on account rows). `table` is `schema.name`,
+    quoted; needs `_ACCOUNT_MACROS` on the connection."""
+    cols = [d[0] for d in con.execute(f"select * from {table} limit 0").description]
+    if "account_key" not in cols or "account_hash" in cols:
+        return
+    con.execute(f"alter table {table} add column account_hash varchar")
+    entity = (
+        ", entity_id = case when entity_type = 'account' then mask_account_key(entity_id) "
+        "else entity_id end"
+        if {"entity_id", "entity_type"} <= set(cols)
+        else ""
+    )
+    con.execute(
+        f"update {table} set account_hash = account_hash(account_key), "
+        f"account_key = mask_account_key(account_key){entity}"
+    )
+    con.execute(
+        f"comment on column {table}.account_hash is 'Keyed hash (HMAC-SHA256 under the "
+        "bank''s identity key) of the account_key, for joins: account numbers are published "
+        "masked (first 6 and last 4 digits).'"
+    )
 
 
 def _work_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
@@ -232,22 +259,32 @@ def _quality(con: duckdb.DuckDBPyConnection) -> None:
         )
     for name, comment in QUALITY_COMMENTS.items():
         con.execute(f"comment on table quality.{name} is {_sql_str(comment)}")
-    # Defence in depth: no quality table may carry a clear ID or mobile.
-    for table, col in con.execute("""
-            select table_name, column_name from duckdb_columns()
-            where database_name = current_database() and schema_name = 'quality'
-              and data_type = 'VARCHAR'""").fetchall():
-        values = [
-            v
-            for (v,) in con.execute(
-                f"select distinct {_ident(col)} from quality.{_ident(table)}"
-            ).fetchall()
-        ]
-        if find_clear_identity(values):
-            raise ValueError(
-                f"quality.{table}.{col} would publish a clear identity number "
-                "or mobile; publishing aborted"
+
+
+def scan_published(con: duckdb.DuckDBPyConnection, what: str = "publishing") -> None:
+    """Every text column of every table of the connection's database (marts, quality, meta,
+    history, lineage), scanned for clear ID numbers, mobiles, card and account numbers (free
+    text too: names, details, reasons). A hit raises, naming the column and a masked
+    example, before anything is swapped in."""
+    for schema, table, col in con.execute("""
+            select schema_name, table_name, column_name from duckdb_columns()
+            where database_name = current_database() and data_type = 'VARCHAR'
+              and not internal order by all""").fetchall():
+        values = con.sql(
+            f"select distinct {_ident(col)} from {_ident(schema)}.{_ident(table)}"
+        ).to_arrow_table()[0]
+        hits = find_clear_identity_arrow(values)
+        if hits:
+            raise ClearIdentityError(
+                f"{schema}.{table}.{col} would publish {len(hits)} clear identity, mobile, card "
+                f"or account number(s), e.g. {mask_value(hits[0])}: {what} aborted; the "
+                "previously published file and exports are unchanged. Fix the source record "
+                "(or its masking) and run again."
             )
+
+
+class ClearIdentityError(ValueError):
+    """A published table would carry a clear identity: nothing was swapped in."""
 
 
 def _meta(
@@ -266,6 +303,7 @@ def _meta(
     con.execute("create schema history")
     for name in _work_tables(con, "history"):
         con.execute(f"create table history.{_ident(name)} as select * from w.history.{_ident(name)}")
+        mask_table_accounts(con, f"history.{_ident(name)}")
     con.execute("""
         insert into meta.published_batches
         select sys, biz_date, version, ok_md5, processed_at, run_id from w.main.audit_batch
@@ -319,6 +357,8 @@ def publish(
             marts = _copy_marts(con)
             _quality(con)
             _meta(con, run_id, code_version, min_date, max_date, marts)
+            # the last line of defence, before anything is swapped in (spec section 7)
+            scan_published(con)
             # Audit the copy: every mart holds exactly work's rows.
             for table, n in marts.items():
                 src = con.execute(f"select count(*) from w.{table}").fetchone()[0]

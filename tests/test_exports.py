@@ -19,7 +19,7 @@ from helpers import CLEAR_ID, CLEAR_MOBILE, build_work
 
 from marts.exports import export_marts, mart_dataset, mart_files
 from marts.masking import find_clear_identity, hmac_hex, identity_key, key_id, mask_clear_identity
-from marts.publish import publish
+from marts.publish import ClearIdentityError, publish
 
 # org -> the orgs of its subtree, for the fixture's tree
 PATHS = {
@@ -152,10 +152,19 @@ def test_keyed_hashes_manifest_and_no_clear_identity(env):
 def test_planted_clear_identity_aborts_and_keeps_previous_export(env, planted, column):
     work, published, exports = env
     first = export_marts(published, work, exports, "run-0001-aaaa")
+    before = published.read_bytes()
     con = duckdb.connect(str(work))
     con.execute(f"update marts.{planted} where true")
     con.close()
-    publish(work, published, "run-0002-bbbb", "code-2")
+    # publishing scans every published column first: nothing is swapped in
+    with pytest.raises(ClearIdentityError, match=rf"marts.{column} would publish 1 clear"):
+        publish(work, published, "run-0002-bbbb", "code-2")
+    assert published.read_bytes() == before
+    assert not list(published.parent.glob("*.tmp"))
+    # the export's own scan, should a clear value reach the published file by another way
+    con = duckdb.connect(str(published))
+    con.execute(f"update marts.{planted} where true")
+    con.close()
     with pytest.raises(ValueError, match=rf"{column} holds \d+ clear identity"):
         export_marts(published, work, exports, "run-0002-bbbb")
     assert exports.resolve() == first.version.resolve()
