@@ -159,10 +159,7 @@ def _report(result, landing: Path, data: Path) -> int:
         print("crmwh run: nothing to build: every loaded date is published")
         return 0
     if not result.built.success:
-        print(
-            f"crmwh run: the build run {result.built.run_id} failed; the published marts are unchanged",
-            file=sys.stderr,
-        )
+        print(_build_failure(result.built, data / "warehouse" / "crm.duckdb"), file=sys.stderr)
         return 1
     models = len({e.asset_key for e in result.built.get_asset_materialization_events()})
     tests = result.built.get_asset_check_evaluations()
@@ -177,6 +174,29 @@ def _report(result, landing: Path, data: Path) -> int:
     print(marts_summary(data / "warehouse" / "crm.duckdb"))
     print(where_to_look(data))
     return 0
+
+
+def _build_failure(run, published: Path) -> str:
+    """What a failed build changed, said truthfully: the published file is swapped by one
+    step; the exports, lineage and readers' folders after it each keep their previous
+    version when they fail (the next `crmwh run` completes them)."""
+    from dagster_project.defs.pending import published_run_id
+
+    failures = []
+    for e in run.all_events:
+        if e.is_step_failure and e.step_failure_data.error is not None:
+            error = e.step_failure_data.error
+            while error.cause is not None:  # the error the step's own code raised
+                error = error.cause
+            failures.append(f"{e.step_key}: {error.message.strip()}")
+    why = "".join(f"\n  {f}" for f in failures)
+    if published_run_id(published) == run.run_id:
+        return (
+            f"crmwh run: the build run {run.run_id} published the marts (data/warehouse/"
+            "crm.duckdb) but a later step failed; what failed keeps its previous version "
+            f"and the next `crmwh run` completes it:{why}"
+        )
+    return f"crmwh run: the build run {run.run_id} failed; the published marts are unchanged:{why}"
 
 
 def _where(args: argparse.Namespace) -> int:

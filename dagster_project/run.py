@@ -129,16 +129,19 @@ def run_build(
 def complete_publish(
     data: Path, dagster_instance: dg.DagsterInstance | None = None
 ) -> dg.ExecuteInProcessResult | None:
-    """The exports and lineage of the published file when a killed run left them behind
-    (they read crm.duckdb and work.duckdb, both as that run left them). None: complete."""
-    from dagster_project.defs.publish import EXPORTS_KEY, LINEAGE_KEY
+    """The exports, lineage and readers' folders of the published file when a killed run
+    left them behind (they read crm.duckdb and work.duckdb, both as that run left them).
+    None: complete."""
+    from dagster_project.defs.publish import EXPORTS_KEY, LINEAGE_KEY, READERS_KEY
 
     paths = _paths(data)
-    missing = incomplete_publish(paths.published, paths.exports, paths.docs)
+    missing = incomplete_publish(paths.published, paths.exports, paths.docs, paths.readers)
     if not missing:
         return None
-    keys = [EXPORTS_KEY if "exports" in missing else None, LINEAGE_KEY if "lineage" in missing else None]
-    return _execute("build_job", paths, dagster_instance, {}, [k for k in keys if k])
+    keys = {"exports": EXPORTS_KEY, "lineage": LINEAGE_KEY, "readers": READERS_KEY}
+    # the readers' folders hold the lineage: rebuilt with it
+    wanted = set(missing) | ({"readers"} if "lineage" in missing else set())
+    return _execute("build_job", paths, dagster_instance, {}, [keys[m] for m in sorted(wanted)])
 
 
 def run_dbt(

@@ -110,7 +110,7 @@ def _spec(mart: str, columns: list[str]) -> MartExport:
     return MartExport(org, part)
 
 
-def _org_paths(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, str]:
+def org_paths(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, str]:
     """org_id -> org_path from work's dim_org, checked to be safe folder names; the root."""
     rows = con.execute("select org_id, org_path, parent_org_id from w.core.dim_org").fetchall()
     roots = [org for org, _, parent in rows if parent is None]
@@ -164,7 +164,7 @@ def _mart_table(con: duckdb.DuckDBPyConnection, mart: str, spec: MartExport, roo
     return con.sql(sql).to_arrow_table()
 
 
-def _write(path: Path, table: pa.Table) -> tuple[int, str]:
+def write_parquet(path: Path, table: pa.Table) -> tuple[int, str]:
     buf = pa.BufferOutputStream()
     pq.write_table(table, buf)
     data = buf.getvalue().to_pybytes()
@@ -175,7 +175,7 @@ def _write(path: Path, table: pa.Table) -> tuple[int, str]:
     return len(data), hashlib.sha256(data).hexdigest()
 
 
-def _fsync_tree(root: Path) -> None:
+def fsync_tree(root: Path) -> None:
     """Files and folders on disk before the swap points readers at them; fsync releases
     the GIL, so a few threads overlap the waits."""
     paths = [os.path.join(d, n) for d, _, files in os.walk(root) for n in [*files, "."]]
@@ -183,7 +183,7 @@ def _fsync_tree(root: Path) -> None:
         list(pool.map(fsync_path, paths))
 
 
-def _swap_link(exports: Path, target: Path) -> None:
+def swap_link(exports: Path, target: Path) -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     if exports.exists() and not exports.is_symlink():
         # An older layout kept a real folder here: keep it beside, never delete it.
@@ -198,7 +198,7 @@ def _swap_link(exports: Path, target: Path) -> None:
     fsync_path(exports.parent)
 
 
-def _prune(versions: Path, current: Path) -> None:
+def prune_versions(versions: Path, current: Path) -> None:
     done = sorted(p for p in versions.iterdir() if p.is_dir() and not p.name.startswith("."))
     for old in done[: -(KEEP_PREVIOUS + 1)]:
         if old.resolve() != current.resolve():
@@ -226,7 +226,7 @@ def export_marts(
     try:
         con.execute(f"attach {_sql_str(str(published))} as p (read_only)")
         con.execute(f"attach {_sql_str(str(work))} as w (read_only)")
-        orgs, root_path = _org_paths(con)
+        orgs, root_path = org_paths(con)
         con.register("orgs", orgs)
         meta = dict(
             zip(
@@ -275,7 +275,7 @@ def export_marts(
                 if spec.partition:
                     rel /= f"{spec.partition}={part}"
                 rel /= "data.parquet"
-                size, sha = _write(tmp / rel, data.slice(start, end - start))
+                size, sha = write_parquet(tmp / rel, data.slice(start, end - start))
                 files.append(
                     {
                         "path": rel.as_posix(),
@@ -303,15 +303,15 @@ def export_marts(
         }
         tmp.mkdir(parents=True, exist_ok=True)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
-        _fsync_tree(tmp)
+        fsync_tree(tmp)
         os.rename(tmp, final)
-        _swap_link(exports, final)
+        swap_link(exports, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
         con.close()
-    _prune(versions, final)
+    prune_versions(versions, final)
     return ExportResult(
         files=len(files),
         rows=rows,

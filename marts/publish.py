@@ -233,8 +233,7 @@ def _quality(con: duckdb.DuckDBPyConnection) -> None:
             "months loaded after the month closed (late or restated): the closed marts do "
             "not include them until `crmwh restate --period` (affects: the months it changes).'"
         )
-    # The review queue explains an invalid ID with the number itself: mask it (and the
-    # customer numbers, which count as account numbers).
+    # The review queue explains an invalid ID with the number itself: mask it.
     con.execute(
         "create table quality.customer_review_queue as "
         "select * from w.core.exc_customer_review_queue limit 0"

@@ -238,7 +238,7 @@ def test_find_clear_identity():
         "SAV:621700******9275",
         "debit 101,193.00 CNY",
     ]
-    # card and account numbers count (issue 19): 12+ digits, two letters may lead
+    # card and account numbers count (issue 19): 13+ digits, two letters may lead
     assert find_clear_identity(texts) == [
         "11010519900101002X",
         "110105900101123",
@@ -251,4 +251,5 @@ def test_find_clear_identity():
     ]
     assert mask_clear_identity("SAV:6217000000169275") == "SAV:621700******9275"
     assert mask_clear_identity("卡号 6259 1234 5678 9012") == "卡号 625912******9012"
-    assert mask_clear_identity("CCS:800000001212") == "CCS:8000****1212"
+    assert mask_clear_identity("CCS:8000000012123") == "CCS:8000*****2123"
+    assert find_clear_identity(["bank code 105100000017", "cust 800000001212"]) == []

@@ -190,22 +190,26 @@ def test_open_reader_keeps_old_version_new_reader_sees_new(work, tmp_path):
     reader.close()
 
 
-def test_a_publish_counts_only_with_exports_and_lineage_of_its_run(work, tmp_path):
+def test_a_publish_counts_only_with_exports_lineage_and_readers_of_its_run(work, tmp_path):
     """`incomplete_publish`: what a run killed after the swap of crm.duckdb left behind."""
     import json
 
     from dagster_project.defs.pending import incomplete_publish
 
     published, exports, docs = tmp_path / "crm.duckdb", tmp_path / "exports", tmp_path / "docs"
+    readers = tmp_path / "published"
     assert incomplete_publish(published, exports, docs) == []  # nothing published yet
     publish(work, published, "run-0001", "v1")
-    assert incomplete_publish(published, exports, docs) == ["exports", "lineage"]
+    assert incomplete_publish(published, exports, docs) == ["exports", "lineage", "readers"]
     exports.mkdir()
     manifest = {"run_id": "a later run", "published_run_id": "run-0001"}
     (exports / "manifest.json").write_text(json.dumps(manifest))
-    assert incomplete_publish(published, exports, docs) == ["lineage"]
+    assert incomplete_publish(published, exports, docs) == ["lineage", "readers"]
     docs.mkdir()
     (docs / "lineage.json").write_text(json.dumps({"header": {"Dagster run id": "run-0001"}}))
-    assert incomplete_publish(published, exports, docs) == []
+    assert incomplete_publish(published, exports, docs) == ["readers"]
+    readers.mkdir()
+    (readers / "published_run.json").write_text(json.dumps({"published_run_id": "run-0001"}))
+    assert incomplete_publish(published, exports, docs, readers) == []
     publish(work, published, "run-0002", "v2")  # killed after this swap
-    assert incomplete_publish(published, exports, docs) == ["exports", "lineage"]
+    assert incomplete_publish(published, exports, docs) == ["exports", "lineage", "readers"]

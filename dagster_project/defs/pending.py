@@ -87,15 +87,31 @@ def lineage_run_id(docs: Path) -> str | None:
         return None
 
 
-def incomplete_publish(published: Path, exports: Path, docs: Path) -> list[str]:
-    """What a publish still lacks ("exports", "lineage"): a publish counts only when the
-    published file, the exports and the lineage carry the same run id. A run killed after
-    the swap of `crm.duckdb` leaves the others behind; empty when nothing is published."""
+def readers_run_id(readers: Path) -> str | None:
+    """The published run the readers' folders were made from (`published_run.json`)."""
+    try:
+        return json.loads((readers / "published_run.json").read_text())["published_run_id"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def incomplete_publish(
+    published: Path, exports: Path, docs: Path, readers: Path | None = None
+) -> list[str]:
+    """What a publish still lacks ("exports", "lineage", "readers"): a publish counts only
+    when the published file, the exports, the lineage and the readers' folders carry the
+    same run id. A run killed after the swap of `crm.duckdb` leaves the others behind;
+    empty when nothing is published."""
     run_id = published_run_id(published)
     if run_id is None:
         return []
+    readers = readers or exports.parent / "published"
     return [
         part
-        for part, theirs in (("exports", exports_run_id(exports)), ("lineage", lineage_run_id(docs)))
+        for part, theirs in (
+            ("exports", exports_run_id(exports)),
+            ("lineage", lineage_run_id(docs)),
+            ("readers", readers_run_id(readers)),
+        )
         if theirs != run_id
     ]

@@ -5,6 +5,7 @@ published DuckDB file in one step, exported as Parquet for BI, and traced for au
     marts/* (dbt, work.duckdb) --gx_suite checks--> published/warehouse (crm.duckdb)
         --> published/exports (data/exports, masked, per organisation)
         --> published/lineage (data/docs/lineage.md)
+        --> published/readers (data/published/<role>/<org>/: rows and columns per role)
 
 A failed check leaves yesterday's published file and exports untouched; its observed values
 are on the check in Dagster and in the Great Expectations Data Docs (data/docs/gx).
@@ -23,6 +24,7 @@ from dagster_project.defs.resources import WarehousePaths
 PUBLISHED_KEY = dg.AssetKey(["published", "warehouse"])
 EXPORTS_KEY = dg.AssetKey(["published", "exports"])
 LINEAGE_KEY = dg.AssetKey(["published", "lineage"])
+READERS_KEY = dg.AssetKey(["published", "readers"])
 GX_CHECK = "gx_suite"
 
 
@@ -211,4 +213,44 @@ def lineage(context: dg.AssetExecutionContext, paths: WarehousePaths):
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(report))})
 
 
-publish_assets = [published_warehouse, exports, lineage]
+@dg.asset(
+    key=READERS_KEY,
+    deps=[PUBLISHED_KEY, LINEAGE_KEY],
+    group_name="publish",
+    kinds={"duckdb", "parquet"},
+    pool=WAREHOUSE_POOL,
+    description="data/published/<role>/<org>/: for each role of the seed access_roles and "
+    "each organisation at its level, a read-only crm.duckdb, Parquet and a manifest holding "
+    "only the role's rows (whole bank or the organisation's subtree) and columns (seed "
+    "access_columns: clear, masked, hashed or absent); folders 0750 for the role's "
+    "operating-system group; a new version swapped in atomically.",
+)
+def readers(context: dg.AssetExecutionContext, paths: WarehousePaths):
+    from marts.access import publish_roles
+
+    with paths.writer_lock(context.log.warning):  # reads the work file's seeds and org tree
+        result = publish_roles(
+            paths.published,
+            paths.warehouse,
+            paths.readers,
+            run_id=context.run.run_id,
+            code_version=code_version(),
+            lineage_json=paths.docs / "lineage.json",
+        )
+    if result.missing_groups:
+        context.log.warning(
+            f"{len(result.missing_groups)} operating-system group(s) missing, folders keep "
+            f"this account's group: {', '.join(result.missing_groups[:5])}"
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(paths.readers)),
+            "folders": len(result.folders),
+            "rows": dg.MetadataValue.json(result.folders),
+            "missing_groups": len(result.missing_groups),
+            "seconds": round(result.seconds, 2),
+        }
+    )
+
+
+publish_assets = [published_warehouse, exports, lineage, readers]

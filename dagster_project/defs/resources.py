@@ -159,5 +159,10 @@ class WarehousePaths(dg.ConfigurableResource):
         return self.data / "exports"
 
     @property
+    def readers(self) -> Path:
+        """The readers' published forms per role and organisation (marts/access.py)."""
+        return self.data / "published"
+
+    @property
     def docs(self) -> Path:
         return self.data / "docs"

@@ -20,7 +20,7 @@ from dagster_project.defs.build import build_job
 from dagster_project.defs.ingest import ingest_job
 from dagster_project.defs.partitions import range_tags
 from dagster_project.defs.pending import incomplete_publish, new_dates, unpublished_window
-from dagster_project.defs.publish import EXPORTS_KEY, LINEAGE_KEY
+from dagster_project.defs.publish import EXPORTS_KEY, LINEAGE_KEY, READERS_KEY
 from dagster_project.defs.resources import WarehousePaths
 
 
@@ -51,10 +51,10 @@ def build_after_ingest(context: dg.RunStatusSensorContext):
     paths = WarehousePaths()
     window = unpublished_window(paths.warehouse, paths.published)
     if window is None:
-        # a build killed after the swap of crm.duckdb: its exports and lineage, again
-        missing = incomplete_publish(paths.published, paths.exports, paths.docs)
+        # a build killed after the swap of crm.duckdb: its exports, lineage and readers' folders
+        missing = incomplete_publish(paths.published, paths.exports, paths.docs, paths.readers)
         if missing:
-            keys = {"exports": EXPORTS_KEY, "lineage": LINEAGE_KEY}
+            keys = {"exports": EXPORTS_KEY, "lineage": LINEAGE_KEY, "readers": READERS_KEY}
             return dg.RunRequest(
                 run_key=f"complete-after-{context.dagster_run.run_id}",
                 asset_selection=[keys[m] for m in missing],
