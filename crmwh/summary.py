@@ -145,8 +145,9 @@ def where_to_look(data: Path) -> str:
     """The paths an analyst, a BI tool and an auditor need after a run."""
     data = Path(data)
     places = [
-        ("published marts (DuckDB, open read-only)", data / "warehouse" / "crm.duckdb"),
-        ("Parquet exports for BI (one folder per organisation)", data / "exports" / "orgs"),
+        ("published marts, whole bank (the data team's DuckDB)", data / "warehouse" / "crm.duckdb"),
+        ("Parquet exports, whole bank (one folder per organisation)", data / "exports" / "orgs"),
+        ("readers' files per role and organisation", data / "published"),
         ("dbt docs (make docs)", data / "docs" / "dbt" / "index.html"),
         ("Great Expectations Data Docs", data / "docs" / "gx" / "index.html"),
         ("lineage report", data / "docs" / "lineage.html"),

@@ -447,7 +447,7 @@ def publish_roles(
         raise
     prune_versions(versions, final)
     if missing:
-        log.warning(
+        log.info(
             "operating-system groups missing (folders keep this account's group): %s",
             ", ".join(sorted(missing)),
         )

@@ -38,6 +38,7 @@ SHARED_BUILDS = {
     "test_marts": "months_build",  # months/full
     "test_dbt_unit": "months_build",
     "test_browser": "demo_build",  # demo_data
+    "test_access": "demo_build",
     "test_notebooks": "demo_build",
     "test_docs_queries": "demo_build",
     "test_month_close": "demo_build",

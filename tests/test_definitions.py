@@ -47,7 +47,12 @@ def test_every_system_and_raw_table_has_an_asset(loaded):
         "warehouse/quarantine_rows",
         "warehouse/duplicate_keys",
     } <= keys
-    assert {"published/warehouse", "published/exports", "published/lineage"} <= keys
+    assert {
+        "published/warehouse",
+        "published/exports",
+        "published/lineage",
+        "published/readers",
+    } <= keys
     # the raw zone's quality suites: one blocking check per extract table, on its system
     suites = {
         (c.asset_key.path[-1], c.name) for c in graph.asset_check_keys if c.asset_key.path[0] == "raw"
