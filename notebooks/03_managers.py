@@ -332,21 +332,22 @@ AS_OF = analyst.query(con, "select max_date from meta.published")["max_date"][0]
 shares = analyst.query(
     con,
     """
-    select account_key, sys, manager_id, sum(share_pct_raw) as share_raw, sum(share_pct) as share,
-           bool_or(is_scaled) as is_scaled
+    -- account numbers are published masked: account_hash (keyed) tells accounts apart
+    select account_hash, any_value(account_key) as account_key, sys, manager_id,
+           sum(share_pct_raw) as share_raw, sum(share_pct) as share, bool_or(is_scaled) as is_scaled
     from quality.shared_account_credits
     where valid_from <= ? and ? < valid_to
-    group by account_key, sys, manager_id""",
+    group by account_hash, sys, manager_id""",
     [AS_OF, AS_OF],
 )
 # Only the accounts that really have several managers on that day.
 shares = (
-    shares.with_columns(pl.col("manager_id").n_unique().over("account_key").alias("managers"))
+    shares.with_columns(pl.col("manager_id").n_unique().over("account_hash").alias("managers"))
     .filter(pl.col("managers") > 1)
-    .sort(["account_key", "share_raw", "manager_id"], descending=[False, True, False])
-    .with_columns(pl.int_range(pl.len()).over("account_key").alias("position"))
+    .sort(["account_hash", "share_raw", "manager_id"], descending=[False, True, False])
+    .with_columns(pl.int_range(pl.len()).over("account_hash").alias("position"))
 )
-accounts = shares.group_by("account_key").agg(
+accounts = shares.group_by("account_hash").agg(
     pl.col("managers").first(),
     pl.col("is_scaled").any(),
     pl.col("sys").first(),
@@ -427,15 +428,15 @@ else:
 
 # %%
 # Each manager's shared accounts, as largest (or equal) holder or as partner, and main partner.
-top_share = pl.col("share_raw").max().over("account_key")
+top_share = pl.col("share_raw").max().over("account_hash")
 per_manager = (
     shares.with_columns((pl.col("share_raw") == top_share).alias("is_lead"))
     .group_by("manager_id")
     .agg(pl.len().alias("shared_accounts"), pl.col("is_lead").sum().alias("as_largest"))
 )
 pairs = (
-    shares.select("account_key", "manager_id")
-    .join(shares.select("account_key", pl.col("manager_id").alias("partner")), on="account_key")
+    shares.select("account_hash", "manager_id")
+    .join(shares.select("account_hash", pl.col("manager_id").alias("partner")), on="account_hash")
     .filter(pl.col("manager_id") != pl.col("partner"))
     .group_by("manager_id", "partner")
     .len()
@@ -529,7 +530,8 @@ print(
 overflows = analyst.query(
     con,
     """
-    select account_key, valid_from, valid_to, total_share_pct_raw, assignment_count, managers,
+    select account_key, account_hash, valid_from, valid_to, total_share_pct_raw,
+           assignment_count, managers,
            valid_to > ? as open_on_as_of
     from quality.credit_share_overflows order by valid_from, account_key""",
     [AS_OF],
@@ -539,9 +541,9 @@ if overflows.height == 0:
 else:
     still = overflows.filter(pl.col("open_on_as_of") & (pl.col("valid_from") <= AS_OF))
     print(
-        f"{overflows['account_key'].n_unique()} accounts had shares adding up to more than 100% "
+        f"{overflows['account_hash'].n_unique()} accounts had shares adding up to more than 100% "
         f"(up to {overflows['total_share_pct_raw'].max():.0f}%) in {overflows.height} day ranges, "
-        f"the first from {overflows['valid_from'].min()}; {still['account_key'].n_unique()} "
+        f"the first from {overflows['valid_from'].min()}; {still['account_hash'].n_unique()} "
         f"accounts are still over 100% on {AS_OF}. Their credit was scaled down to 100%."
     )
     # valid_to is exclusive; '9999-12-31' marks a range that is still open

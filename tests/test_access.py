@@ -12,12 +12,13 @@ import os
 import stat
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-from helpers import build_work
+from helpers import build_work, copy_tree
 
 from marts.access import Policy, load_policy, publish_roles
 from marts.masking import find_clear_identity, identity_key
@@ -264,3 +265,35 @@ def test_demo_publishes_no_clear_identity_in_any_file_or_export(demo_data):
         for name in table.column_names:
             if pa.types.is_string(table[name].type):
                 assert find_clear_identity(table[name].to_pylist()) == [], (path, name)
+
+
+def test_a_mobile_in_a_company_name_aborts_the_publish_and_the_run_says_so(demo_data, tmp_path):
+    """A contact's mobile typed into a corporate name (as a source system may carry it)
+    reaches the marts; publishing scans every published column before the swap: the run
+    fails naming the column, and the published file, exports and readers stay as they were."""
+    from crmwh.cli import _build_failure
+    from dagster_project.defs.publish import PUBLISHED_KEY
+    from dagster_project.run import run_build
+
+    data = copy_tree(demo_data, tmp_path / "data")
+    published = data / "warehouse" / "crm.duckdb"
+    before = published.read_bytes()
+    exports, readers = (data / "exports").resolve(), (data / "published").resolve()
+    with duckdb.connect(str(data / "warehouse" / "work.duckdb")) as con:
+        planted = con.execute(
+            "update marts.mart_top_corporate set party_name = party_name || "
+            "'(联系人手机13812345678)' where rank = 1 and measure = 'deposit_adb'"
+        ).fetchone()[0]
+        first, last = con.execute(
+            "select strftime(min(biz_date), '%Y%m%d'), strftime(max(biz_date), '%Y%m%d') "
+            "from main.audit_batch"
+        ).fetchone()
+    assert planted > 0
+    result = run_build(data, dg.DagsterInstance.ephemeral(), (first, last), [PUBLISHED_KEY])
+    assert not result.success
+    message = _build_failure(result, published)
+    assert "the published marts are unchanged" in message
+    assert "marts.mart_top_corporate.party_name would publish" in message
+    assert "138****5678" in message and "13812345678" not in message
+    assert published.read_bytes() == before
+    assert (data / "exports").resolve() == exports and (data / "published").resolve() == readers
