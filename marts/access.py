@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -336,6 +337,17 @@ def _parquet(db: Path, folder: Path) -> list[dict]:
     return files
 
 
+def _passable(folder: Path) -> None:
+    """Let the readers' groups pass through the data folder (execute, never read: they
+    cannot list it) to reach their own folder; runs keep everything else 0750 (umask 027)."""
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o011 != 0o011:
+        try:
+            os.chmod(folder, mode | 0o011)
+        except PermissionError:
+            log.warning("cannot make %s passable for the readers' groups (not its owner)", folder)
+
+
 def _group_id(name: str) -> int | None:
     try:
         return grp.getgrnam(name).gr_gid
@@ -373,6 +385,7 @@ def publish_roles(
     versions = readers.parent / f"{readers.name}_versions"
     versions.mkdir(parents=True, exist_ok=True)
     os.chmod(versions, PASS_MODE)
+    _passable(readers.parent)
     created = dt.datetime.now(dt.UTC)
     name = f"{created.strftime('%Y%m%dT%H%M%S.%fZ')}_{run_id[:8]}"
     final, tmp = versions / name, versions / f".{name}.tmp"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,6 +220,26 @@ def _masked_accounts(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     )
 
 
+# name_conflict details quote the records' names (exc_customer_review_queue.sql)
+_REVIEW_NAMES = re.compile(r"(?<=\bname )(.+?)(?= differs from| from )")
+
+
+def mask_name(name: str) -> str:
+    """A name with its first character kept (a person's surname) and the rest starred."""
+    return name[:1] + "*" * (len(name) - 1)
+
+
+def _mask_review_text(text: str | None) -> str | None:
+    """Review-queue text as published: identities masked, and the names a name conflict
+    quotes reduced to their first character (the data team reads them whole in work)."""
+    if text is None:
+        return None
+    text = mask_clear_identity(text)
+    return _REVIEW_NAMES.sub(
+        lambda m: mask_name(m.group(1)) if m.group(1) != "(none)" else "(none)", text
+    )
+
+
 def _quality(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema quality")
     for name, sql in QUALITY.items():
@@ -250,8 +271,7 @@ def _quality(con: duckdb.DuckDBPyConnection) -> None:
     }
     if queue:
         masked = [
-            tuple(mask_clear_identity(v) if c in text_cols else v for c, v in zip(cols, r))
-            for r in queue
+            tuple(_mask_review_text(v) if c in text_cols else v for c, v in zip(cols, r)) for r in queue
         ]
         con.executemany(
             f"insert into quality.customer_review_queue values ({', '.join('?' * len(cols))})", masked

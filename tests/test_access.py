@@ -143,6 +143,9 @@ def test_folder_modes_groups_and_a_manifest_of_its_own_files(built):
     assert readers.is_symlink()
     for passable in (version, version / "branch_manager"):
         assert stat.S_IMODE(passable.stat().st_mode) == 0o711  # passable, not listable
+    data_mode = stat.S_IMODE(readers.parent.stat().st_mode)
+    assert data_mode & 0o011 == 0o011  # the groups pass through the data folder
+    assert data_mode & 0o004 == 0  # without listing it
     folder = version / "branch_manager" / "20000"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o750
     for path in folder.rglob("*"):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import build_work
+from helpers import CLEAR_ID, build_work
 
 from marts import publish as publish_mod
 from marts.masking import find_clear_identity
@@ -24,7 +24,12 @@ def sha(path: Path) -> str:
 
 @pytest.fixture
 def work(tmp_path) -> Path:
-    return build_work(tmp_path / "work.duckdb")
+    return build_work(
+        tmp_path / "work.duckdb",
+        f"""insert into core.exc_customer_review_queue values ('name_conflict:PLN:8', 'P1',
+        'PLN', '8', 'name_conflict', 'name 张三丰 differs from other records of key
+        P01:{CLEAR_ID}; golden name 张三 from SAV 7');""".replace("\n        ", " "),
+    )
 
 
 def test_published_file_copies_marts_with_types_contracts_comments_and_meta(work, tmp_path):
@@ -118,8 +123,16 @@ def test_quality_schema_has_counts_not_raw_text_or_clear_identity(work, tmp_path
         "select account_key, manager_id, share_pct from quality.shared_account_credits order by 2"
     ).fetchall() == [("SAV:*", "M1", 50), ("SAV:*", "M2", 50)]
     assert con.execute("select managers from quality.credit_share_overflows").fetchall() == [("M1,M2",)]
-    detail = con.execute("select detail from quality.customer_review_queue").fetchone()[0]
+    detail = con.execute(
+        "select detail from quality.customer_review_queue where reason = 'invalid_id'"
+    ).fetchone()[0]
     assert detail.startswith("id_type 01 number 310115********0115:")
+    # a name conflict quotes the names: published with their first character only
+    assert con.execute(
+        "select detail from quality.customer_review_queue where reason = 'name_conflict'"
+    ).fetchone()[0] == (
+        "name 张** differs from other records of key P01:110105********002X; golden name 张* from SAV 7"
+    )
     cols = con.execute(
         "select column_name from duckdb_columns() where schema_name = 'quality'"
     ).fetchall()
