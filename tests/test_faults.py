@@ -32,7 +32,12 @@ import pytest
 from helpers import mart_differences
 
 from crmwh.synth.generate import generate
-from dagster_project.defs.pending import exports_run_id, lineage_run_id, published_run_id
+from dagster_project.defs.pending import (
+    exports_run_id,
+    lineage_run_id,
+    published_run_id,
+    readers_run_id,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 START = dt.date(2026, 6, 27)  # crosses a month end: the monthly marts have a month to build
@@ -218,6 +223,7 @@ def _temp_files(data: Path) -> list[Path]:
         "warehouse/*.tmp",
         "warehouse/*.tmp.wal",
         "exports_versions/.*.tmp",
+        "published_versions/.*.tmp",
         "docs/*.part",
     ]
     return [p for pat in patterns for p in data.glob(pat) if not p.is_dir() or any(p.iterdir())]
@@ -259,6 +265,7 @@ def test_killed_at_every_stage_then_recovered_equals_a_clean_run(landing, clean,
     run_id = published_run_id(published)
     assert exports_run_id(data / "exports") == run_id
     assert lineage_run_id(data / "docs") == run_id
+    assert readers_run_id(data / "published") == run_id  # killed before them: completed too
     assert mart_differences(published, clean_data / "warehouse" / "crm.duckdb") == {}
     assert _temp_files(data) == []
     assert not list((data / "warehouse" / ".runs").glob("*")), "a run record was left"
