@@ -4,6 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
+# the BI clients' environment (DuckDB 1.x, SQLAlchemy 1.4 + duckdb-engine): tests/test_bi_clients.py
+# opens the published files with it, as DBeaver, ODBC, Evidence and Superset would
+BI_VENV  := .venv-bi
+BI_STAMP := $(BI_VENV)/.installed
 
 # demo scale: small enough for a laptop, large enough for every VIP tier and status to occur; four
 # finished months (June–September) so a tier can go down after three months on watch
@@ -13,7 +17,7 @@ DEMO_START     ?= 2026-06-01
 
 .PHONY: setup demo docs notebooks ui test lint bench clean lock codegen
 
-setup: $(STAMP)
+setup: $(STAMP) $(BI_STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +25,12 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
+
+# uv venv, not pip: nothing but the pinned list, installed in a few seconds; .venv untouched
+$(BI_STAMP): requirements-bi.txt $(STAMP)
+	test -x $(BI_VENV)/bin/python || $(BIN)/uv venv --quiet --python $(PYTHON) $(BI_VENV)
+	$(BIN)/uv pip sync --quiet --python $(BI_VENV)/bin/python requirements-bi.txt
+	touch $(BI_STAMP)
 
 # Re-resolve the pinned lock after editing pyproject.toml dependencies.
 lock: $(BIN)/python
@@ -51,7 +61,7 @@ codegen: $(STAMP)
 	$(BIN)/crmwh codegen
 
 # two workers (pytest-xdist): modules sharing a built warehouse stay together (tests/conftest.py)
-test: $(STAMP)
+test: $(STAMP) $(BI_STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadscope
 
 # what is configured: ruff's lint rules and its formatter (pyproject.toml); tests/test_lint.py runs both

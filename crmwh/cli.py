@@ -207,7 +207,9 @@ def _where(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    """dbt docs (every model's lineage and column descriptions) of the warehouse in --data."""
+    """dbt docs (every model's lineage and column descriptions) of the warehouse in --data:
+    `static_index.html`, one page with the manifest and catalog inside, opens from disk (a
+    browser will not fetch index.html's JSON over file://); index.html is for `dbt docs serve`."""
     import os
     import shutil
     import subprocess
@@ -224,6 +226,7 @@ def _docs(args: argparse.Namespace) -> int:
         str(dbt),
         "docs",
         "generate",
+        "--static",
         "--quiet",
         "--project-dir",
         str(project),
@@ -235,8 +238,9 @@ def _docs(args: argparse.Namespace) -> int:
     done = subprocess.run(cmd, env={**os.environ, "CRMWH_DATA": str(data)})
     if done.returncode == 0:
         print(
-            f"dbt docs: {target / 'index.html'} (serve with: {dbt} docs serve --project-dir "
-            f"{project} --profiles-dir {project} --target-path {target})"
+            f"dbt docs: {target / 'static_index.html'} (open it in a browser; or serve "
+            f"{target / 'index.html'} with: {dbt} docs serve --project-dir {project} "
+            f"--profiles-dir {project} --target-path {target})"
         )
     return done.returncode
 
