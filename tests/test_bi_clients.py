@@ -146,6 +146,10 @@ def test_the_pages_have_queries_for_bi_users():
     assert len(QUERIES) > len(README_QUERIES), "no ```sql block in docs/analysts.md"
 
 
+def test_the_per_role_files_are_among_those_checked(published):
+    assert len(published) > 1, "no published/<role>/<org>/crm.duckdb in the demo: the layout moved?"
+
+
 def test_duckdb_1x_opens_every_published_file_and_counts_what_duckdb_2_counts(report, duckdb2):
     for path, seen in duckdb2.items():
         got = report[path]["duckdb"]
