@@ -1,4 +1,5 @@
-# Two commands a newcomer needs: `make demo` and `make test`. Both set up .venv if missing.
+# Two commands a newcomer needs: `make demo` and `make test`. Both set up .venv if missing;
+# `make test` (and `make setup`) also .venv-bi, the BI clients the tests open the published file with.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
