@@ -148,7 +148,7 @@ def where_to_look(data: Path) -> str:
         ("published marts, whole bank (the data team's DuckDB)", data / "warehouse" / "crm.duckdb"),
         ("Parquet exports, whole bank (one folder per organisation)", data / "exports" / "orgs"),
         ("readers' files per role and organisation", data / "published"),
-        ("dbt docs (make docs)", data / "docs" / "dbt" / "index.html"),
+        ("dbt docs (make docs)", data / "docs" / "dbt" / "static_index.html"),
         ("Great Expectations Data Docs", data / "docs" / "gx" / "index.html"),
         ("lineage report", data / "docs" / "lineage.html"),
         ("analyst notebooks, rendered (make notebooks)", data / "reports" / "index.html"),
