@@ -245,6 +245,37 @@ def _docs(args: argparse.Namespace) -> int:
     return done.returncode
 
 
+def _match(args: argparse.Namespace) -> int:
+    """A branch's list (ID numbers, mobiles) to party ids, for the parties of its own
+    subtree only (marts/match.py); the request is recorded for auditors."""
+    from dagster_project.defs.resources import LockTimeout, writer_lock
+    from dagster_project.recovery import warn
+    from marts.match import MatchError, match_list
+
+    work = Path(args.data) / "warehouse" / "work.duckdb"
+    if not work.exists():
+        print(f"crmwh match: no warehouse at {work}: run `crmwh run` first", file=sys.stderr)
+        return 2
+    try:
+        with writer_lock(work, warn):  # it records the request in the work file
+            result = match_list(work, args.list, args.org)
+    except (MatchError, OSError, LockTimeout) as e:
+        print(f"crmwh match: {e}", file=sys.stderr)
+        return 1 if isinstance(e, LockTimeout) else 2
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as f:
+            result.write_csv(f)
+    else:
+        result.write_csv(sys.stdout)
+    counts = ", ".join(f"{n} {what}" for what, n in sorted(result.counts().items()))
+    print(
+        f"crmwh match: {len(result.answers)} rows for organisation {result.org_id}: {counts} "
+        f"(request {result.request_id}, recorded in meta.match_requests)",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _notebooks(args: argparse.Namespace) -> int:
     """The analyst notebooks executed on the published warehouse, as HTML in --out."""
     from crmwh.notebooks import NotebooksFailed, render
@@ -363,6 +394,22 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("docs", help="write the dbt docs of the warehouse to DATA/docs/dbt")
     d.add_argument("--data", type=Path, default=Path("data"))
     d.set_defaults(func=_docs)
+
+    m = sub.add_parser(
+        "match",
+        help="a branch's list of ID numbers or mobiles to party ids, for the parties of "
+        "the organisation's subtree only (run by the data team)",
+    )
+    m.add_argument(
+        "--list",
+        type=Path,
+        required=True,
+        help="CSV with a header: id_type,id_no and/or mobile (docs/customers.md)",
+    )
+    m.add_argument("--org", required=True, help="the requesting organisation's org_id")
+    m.add_argument("--data", type=Path, default=Path("data"))
+    m.add_argument("--out", type=Path, help="the answer as CSV (default: standard output)")
+    m.set_defaults(func=_match)
 
     n = sub.add_parser("notebooks", help="execute the analyst notebooks and render them to HTML")
     n.add_argument("--data", type=Path, default=Path("data"))

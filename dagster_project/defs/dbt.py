@@ -193,6 +193,7 @@ def _build(
     # fct_balance to dim_account runs with dim_account, after both exist); unit tests check
     # the SQL, not the data: they run in the test suite, not in every build (DECISIONS.md)
     with paths.writer_lock(context.log.warning):
+        _check_identity_key(context, paths)
         invocation = dbt.cli(
             ["build", "--indirect-selection", "buildable", "--exclude-resource-type", "unit_test"],
             context=context,
@@ -201,6 +202,19 @@ def _build(
         yield from invocation.stream()
     _keep_partial_parse(target, paths.data)
     _prune_targets(context.op_def.name, target)
+
+
+def _check_identity_key(context: dg.AssetExecutionContext, paths: WarehousePaths) -> None:
+    """Party ids are HMACs under the identity key (dbt reads it through the profile's plugin,
+    crmwh/dbt_identity.py): stop before a build under another key than the one the work
+    file's parties were built under mixes ids of two keys (DECISIONS.md)."""
+    from crmwh.dbt_identity import IdentityKeyChanged, check_key
+    from marts.masking import identity_key
+
+    try:
+        check_key(paths.warehouse, identity_key(), context.run.run_id)
+    except IdentityKeyChanged as e:
+        raise dg.Failure(description=str(e)) from None
 
 
 def _partial_parse_file(data: Path) -> Path:

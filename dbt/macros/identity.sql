@@ -154,10 +154,36 @@
 {# ---- party id ---------------------------------------------------------------------------- #}
 
 {# Spec rule 7: party_id depends on the match key alone: 'PT' + the first 20 hex digits
-   (80 bits) of md5(match key). md5 of the same UTF-8 text is the same on every engine, and
-   80 bits keep collisions out of reach (about 1e-12 at 1M parties). #}
+   (80 bits) of HMAC-SHA256(identity key, match key). Keyed: ID numbers are guessable (area,
+   birth date, sequence, check digit), so an unkeyed hash beside the published masked number
+   gives the number back by enumeration. The same key gives the same ids on every run,
+   rebuild and engine; 80 bits keep collisions out of reach (about 1e-12 at 1M parties). #}
 {% macro party_id(match_key) -%}
-    {{ dbt.concat(["'PT'", "substring(" ~ dbt.hash(match_key) ~ ", 1, 20)"]) }}
+    {{ dbt.concat(["'PT'", "substring(" ~ crmwh.keyed_hash(match_key) ~ ", 1, 20)"]) }}
+{%- endmacro %}
+
+{# HMAC-SHA256 of a text's UTF-8 bytes under the identity key, as 64 lowercase hex digits
+   (= Python's hmac.new(key, text.encode(), 'sha256').hexdigest()). The key is in no SQL
+   text: its RFC 2104 padded forms are session variables crmwh_ipad and crmwh_opad (BLOBs),
+   set on every connection and cursor by the dbt-duckdb plugin crmwh.dbt_identity
+   (dbt/profiles.yml). Without them the query fails instead of hashing with an empty key. #}
+{% macro keyed_hash(expr) -%}
+    {{ return(adapter.dispatch('keyed_hash', 'crmwh')(expr)) }}
+{%- endmacro %}
+
+{# The cast keeps the error: a NULL-typed operand would fold the whole hash to NULL. #}
+{% macro _key_pad(name) -%}
+    cast(coalesce(getvariable('crmwh_{{ name }}'), error('crmwh_{{ name }} is not set (plugin crmwh.dbt_identity)')) as blob)
+{%- endmacro %}
+
+{% macro default__keyed_hash(expr) -%}
+    sha256({{ crmwh._key_pad('opad') }} || from_hex(sha256({{ crmwh._key_pad('ipad') }} || encode({{ expr }}))))
+{%- endmacro %}
+
+{# Spark 4 session variables of the same names (DECLARE VARIABLE crmwh_ipad BINARY ...);
+   setting them on the Spark session is not wired yet. #}
+{% macro spark__keyed_hash(expr) -%}
+    sha2(concat(crmwh_opad, unhex(sha2(concat(crmwh_ipad, encode({{ expr }}, 'UTF-8')), 256))), 256)
 {%- endmacro %}
 
 {# ---- aggregation ------------------------------------------------------------------------- #}
@@ -176,7 +202,8 @@
     array_join(array_sort(collect_set({{ measure }})), {{ delimiter_text }})
 {%- endmacro %}
 
-{# A hash of several columns, null-safe, to compare a row with the one before it. #}
+{# A hash of several columns, null-safe, to compare a row with the one before it. Unkeyed:
+   change detection inside a model, never an output column, never published. #}
 {% macro row_fingerprint(columns) -%}
     {%- set parts = [] -%}
     {%- for c in columns -%}
