@@ -260,7 +260,12 @@ def _check_tables(con: duckdb.DuckDBPyConnection) -> None:
         f"{s}.{t}"
         for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
     }
-    need = {"core.dim_customer", "core.dim_org", "core.bridge_customer_xref", "marts.mart_customer_360"}
+    need = {
+        "core.dim_customer",
+        "core.dim_org",
+        "intermediate.int_customer_records_keyed",
+        "marts.mart_customer_360",
+    }
     if need - have:
         raise MatchError(f"the warehouse has no {', '.join(sorted(need - have))}: run `crmwh run` first")
 

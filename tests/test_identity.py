@@ -61,53 +61,24 @@ def _keyed(key: bytes, match_key: str) -> str:
 # --- the macro and the plugin ------------------------------------------------------------
 
 
-def _compile(sql: str, data: Path) -> str:
-    """dbt's compiled SQL of an inline query calling the project's macros."""
-    from dbt.cli.main import dbtRunner
-
-    os.environ["CRMWH_DATA"] = str(data)
-    (data / "warehouse").mkdir(parents=True, exist_ok=True)
-    res = dbtRunner().invoke(
-        ["compile", "--quiet", "--inline", sql]
-        + ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
-    )
-    assert res.success, res.exception
-    return res.result.results[0].node.compiled_code
+DBT_KEY = LONG_KEY + b" (dbt's)"
 
 
-def test_keyed_hash_macro_is_python_hmac(tmp_path):
-    """The SQL of `keyed_hash` and `party_id`, given the session variables, is Python's
-    HMAC-SHA256 for ASCII and Chinese keys, texts and keys longer than a block; without the
-    variables it fails instead of hashing with an empty key."""
-    sql = _compile("select k, {{ keyed_hash('k') }} as h, {{ party_id('k') }} as p from keys", tmp_path)
-    assert "getvariable('crmwh_ipad')" in sql and "md5" not in sql
-    keys = [identity_key(), LONG_KEY, b"k" * 64, "三十二个字节以上的中文密钥，用于测试".encode()]
-    for key in keys:
-        with duckdb.connect() as con:
-            con.execute("create table keys as select unnest(?::varchar[]) as k", [MATCH_KEYS])
-            set_key_variables(con, key)
-            got = con.execute(sql + " order by k").fetchall()
-        want = sorted(
-            (k, hmac.new(key, k.encode(), "sha256").hexdigest(), _keyed(key, k)) for k in MATCH_KEYS
-        )
-        assert got == want, key
-    with duckdb.connect() as con, pytest.raises(duckdb.Error, match="crmwh_.pad is not set"):
-        con.execute("create table keys as select 'x' as k")
-        con.execute(sql).fetchall()
-
-
-def test_dbt_sets_the_key_on_its_connections_and_writes_it_nowhere(tmp_path):
-    """dbt itself (a separate process, its profile's plugin, the key from the environment)
-    gives Python's HMAC; the key and its padded forms are in none of the files dbt writes."""
-    key = LONG_KEY + b"-for-this-test"
-    env = {**os.environ, "CRMWH_IDENTITY_KEY": key.decode(), "CRMWH_DATA": str(tmp_path / "data")}
-    (tmp_path / "data" / "warehouse").mkdir(parents=True)
+@pytest.fixture(scope="module")
+def dbt_show(tmp_path_factory) -> tuple[dict[str, str], str, Path]:
+    """`dbt show` of `party_id` and `keyed_hash` over MATCH_KEYS, as its own process with
+    the profile's plugin and `DBT_KEY` in the environment: (match key -> party id shown,
+    the compiled SQL, dbt's target and log folder)."""
+    root = tmp_path_factory.mktemp("dbt_show")
+    (root / "data" / "warehouse").mkdir(parents=True)
+    env = {**os.environ, "CRMWH_IDENTITY_KEY": DBT_KEY.decode(), "CRMWH_DATA": str(root / "data")}
     values = " union all ".join(f"select '{k}' as k" for k in MATCH_KEYS)
-    target = tmp_path / "target"
+    sql = f"select k, {{{{ keyed_hash('k') }}}} as h, {{{{ party_id('k') }}}} as p from ({values}) as t"
+    target = root / "target"
     done = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "--quiet", "show", "--output", "json"]
-        + ["--inline", f"select k, {{{{ party_id('k') }}}} as p from ({values}) as t"]
-        + ["--limit", "100", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
+        + ["--inline", sql, "--limit", "100"]
+        + ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
         + ["--target-path", str(target), "--log-path", str(target)],
         env=env,
         capture_output=True,
@@ -116,11 +87,38 @@ def test_dbt_sets_the_key_on_its_connections_and_writes_it_nowhere(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     shown = json.loads(done.stdout[done.stdout.index("{") :])["show"]
-    assert {r["k"]: r["p"] for r in shown} == {k: _keyed(key, k) for k in MATCH_KEYS}
-    ipad, opad = _pads(key)
-    secrets = [key, key.hex().encode(), ipad.hex().encode(), opad.hex().encode(), ipad, opad]
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    return {r["k"]: r["p"] for r in shown}, results[0]["compiled_code"], target
+
+
+def test_keyed_hash_macro_is_python_hmac(dbt_show):
+    """The SQL of `keyed_hash` and `party_id`, given the session variables, is Python's
+    HMAC-SHA256 for ASCII and Chinese texts and keys, texts and keys longer than a block;
+    without the variables it fails instead of hashing with an empty key."""
+    _, sql, _ = dbt_show
+    assert "getvariable('crmwh_ipad')" in sql and "md5" not in sql
+    keys = [identity_key(), LONG_KEY, b"k" * 64, "三十二个字节以上的中文密钥，用于测试".encode()]
+    for key in keys:
+        with duckdb.connect() as con:
+            set_key_variables(con, key)
+            got = sorted(con.execute(sql).fetchall())
+        want = sorted(
+            (k, hmac.new(key, k.encode(), "sha256").hexdigest(), _keyed(key, k)) for k in MATCH_KEYS
+        )
+        assert got == want, key
+    with duckdb.connect() as con, pytest.raises(duckdb.Error, match="crmwh_.pad is not set"):
+        con.execute(sql).fetchall()
+
+
+def test_dbt_sets_the_key_on_its_connections_and_writes_it_nowhere(dbt_show):
+    """dbt itself (a separate process, its profile's plugin, the key from the environment)
+    gives Python's HMAC; the key and its padded forms are in none of the files dbt writes."""
+    shown, _, target = dbt_show
+    assert shown == {k: _keyed(DBT_KEY, k) for k in MATCH_KEYS}
+    ipad, opad = _pads(DBT_KEY)
+    secrets = [DBT_KEY, DBT_KEY.hex().encode(), ipad.hex().encode(), opad.hex().encode(), ipad, opad]
     written = [p for p in target.rglob("*") if p.is_file()]
-    assert any(p.name == "manifest.json" for p in written) and any(p.suffix == ".log" for p in written)
+    assert {"manifest.json", "run_results.json", "dbt.log"} <= {p.name for p in written}
     leaks = [(p.name, s[:8]) for p in written for s in secrets if s in p.read_bytes()]
     assert leaks == []
 
@@ -206,27 +204,56 @@ def _unkeyed_digests(con) -> dict[int, set[str]]:
     return {n: {d[:n] for d in digests if len(d) >= n} for n in range(12, 65)}
 
 
-def test_nothing_published_is_an_unkeyed_hash_of_an_identity(published):
-    """No text value of any published table is (or starts with) an unkeyed md5, sha1 or
-    sha256 of an ID number, match key, mobile or account number, with or without a prefix
-    such as PT."""
-    prefixes = _unkeyed_digests(published)
-    columns = published.execute(
+def _text_columns(con, database: str) -> list[str]:
+    """`select distinct` of every text column of every table of an attached database."""
+    rows = con.execute(
         "select schema_name, table_name, column_name from duckdb_columns() "
-        "where database_name = 'crm' and data_type = 'VARCHAR'"
+        "where database_name = ? and data_type = 'VARCHAR'",
+        [database],
     ).fetchall()
-    assert len(columns) > 50
-    hex_run = re.compile(r"[0-9a-fA-F]{12,64}")
-    found = []
-    for schema, table, column in columns:
-        rows = published.execute(f'select distinct "{column}" from crm."{schema}"."{table}"')
-        for (value,) in rows.fetchall():
-            for run in hex_run.findall(value or ""):
-                # from every offset: a prefix of hex letters (AC...) may run into the digest
-                run = run.lower()
-                if any(run[i:] in prefixes.get(len(run) - i, ()) for i in range(len(run) - 11)):
-                    found.append((schema, table, column, value))
+    return [f'select distinct "{c}" from "{database}"."{s}"."{t}"' for s, t, c in rows]
+
+
+def test_nothing_published_is_an_unkeyed_hash_of_an_identity(published, demo_data):
+    """No text value of any published form (the whole-bank file, every role's file and
+    Parquet, the exports) is or holds an unkeyed md5, sha1 or sha256 of an ID number, match
+    key, mobile or account number, whatever prefix (PT, AC) it carries."""
+    prefixes = _unkeyed_digests(published)
+    queries = _text_columns(published, "crm")
+    assert len(queries) > 50
+    for i, path in enumerate(sorted((demo_data / "published").glob("*/*/crm.duckdb"))):
+        published.execute(f"attach '{path}' as r{i} (read_only)")
+        queries += _text_columns(published, f"r{i}")
+    parquet = sorted(str(p) for p in demo_data.glob("exports/orgs/**/*.parquet"))
+    parquet += sorted(str(p) for p in (demo_data / "published").glob("*/*/parquet/**/*.parquet"))
+    assert parquet
+    published.execute(
+        "create temp table pq as select * from read_parquet(?, union_by_name = true)", [parquet]
+    )
+    queries += _text_columns(published, "temp")
+    found = [
+        (sql, value)
+        for sql in queries
+        for (value,) in published.execute(sql).fetchall()
+        if _holds_digest(value, prefixes)
+    ]
     assert found == []
+    # what the old party ids were, it would have found
+    ((match_key,),) = published.execute("select min(match_key) from w.core.dim_customer").fetchall()
+    assert _holds_digest(_unkeyed(match_key), prefixes)
+
+
+HEX_RUN = re.compile(r"[0-9a-fA-F]{12,64}")
+
+
+def _holds_digest(value: str | None, prefixes: dict[int, set[str]]) -> bool:
+    """A run of 12+ hex digits in the value is the start of one of the digests, from any
+    offset (a prefix of hex letters, AC..., may run into the digest)."""
+    for run in HEX_RUN.findall(value or ""):
+        run = run.lower()
+        if any(run[i:] in prefixes.get(len(run) - i, ()) for i in range(len(run) - 11)):
+            return True
+    return False
 
 
 def test_party_ids_are_the_keyed_hash_under_the_recorded_key(published, demo_data):
