@@ -60,11 +60,18 @@ def check_key(work: Path, key: bytes, run_id: str | None = None) -> str:
         row = con.execute("select key_id from meta.identity_key").fetchone()
         if row is not None:
             if row[0] != new:
-                raise IdentityKeyChanged(_changed(work, f"key {row[0]}", new))
+                raise IdentityKeyChanged(_changed(work, f"were built under key {row[0]}", new))
             return new
         party = _a_party(con)
         if party is not None and party[0] != "PT" + hmac_hex(key, [party[1]])[0][:20]:
-            raise IdentityKeyChanged(_changed(work, "another key (or unkeyed md5)", new))
+            raise IdentityKeyChanged(
+                _changed(
+                    work,
+                    "have no recorded key and ids that are not HMACs under the current one "
+                    "(another key, or the unkeyed md5 of versions before ids were keyed)",
+                    new,
+                )
+            )
         con.execute(
             "insert into meta.identity_key values (?, ?, ?)",
             [new, dt.datetime.now(dt.UTC).replace(tzinfo=None), run_id],
@@ -82,16 +89,17 @@ def _a_party(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     return con.execute("select party_id, match_key from core.dim_customer limit 1").fetchone()
 
 
-def _changed(work: Path, built: str, now: str) -> str:
+def _changed(work: Path, parties: str, now: str) -> str:
     source = KEY_ENV if os.environ.get(KEY_ENV) else f"the development key {dev_key_path()}"
     data = work.parent.parent
     return (
-        f"the identity key changed: the parties in {work} were built under {built}, and "
+        f"the identity key changed: the parties in {work} {parties}, and "
         f"{source} is key {now} (fingerprints, not keys). Party ids are HMACs under the key: "
         "building now would mix ids of two keys in the incremental tables and closed months, "
         "so nothing was built and the published marts are unchanged. Either restore the key "
         f"that built this warehouse (set {KEY_ENV} to it), or rebuild the warehouse under the "
         "new key in a fresh data folder over the same landing folder: `crmwh run --landing "
         f"LANDING --data NEW_DATA` (every batch ingested again, every month recomputed), then "
-        f"let readers use NEW_DATA instead of {data}."
+        f"let readers use NEW_DATA instead of {data} (a development warehouse with nothing to "
+        "keep: remove its data folder and run again)."
     )
