@@ -118,17 +118,20 @@ def match_key(id_type: str | None, id_no: str | None) -> str | None:
     text = id_text(id_no)
     if text is None or id_type is None:
         return None
+    # ASCII digits and letters only, as the SQL's alphabets (str.isdigit takes ² and ٣)
     if id_type == "01":
-        if len(text) == 15 and text.isdigit():
+        if re.fullmatch(r"[0-9]{15}", text):
             text = id15_to_id18(text)
-        return f"P01:{text}" if is_valid_id18(text) else None
+        valid = re.fullmatch(r"[0-9]{17}[0-9X]", text) and is_valid_id18(text)
+        return f"P01:{text}" if valid else None
     if id_type in PERSONAL_ID_TYPES:
         return f"P{id_type}:{text}"
     if id_type == "21":
         return f"C:{text[8:17]}" if is_valid_uscc(text) else None
     if id_type == "22":
         code = text.replace("-", "")
-        return f"C:{code}" if is_valid_org_code(code) else None
+        valid = re.fullmatch(r"[0-9A-Z]{8}[0-9X]", code) and is_valid_org_code(code)
+        return f"C:{code}" if valid else None
     if id_type == "23":
         return f"C23:{text}"
     return None

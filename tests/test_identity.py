@@ -421,3 +421,22 @@ def test_crmwh_match_answers_only_for_the_organisations_subtree(demo_data, tmp_p
     assert "6 matched" in capsys.readouterr().err
     assert main([*args, "--org", "nope"]) == 2
     assert "no organisation nope" in capsys.readouterr().err
+
+
+def test_list_values_are_normalised_as_the_warehouse_normalises_records():
+    """The forms people type meet the warehouse's keys (the agreement with the SQL over
+    every generated record is tests/test_ecif.py); odd characters give no key, no error."""
+    from marts.match import match_key, mobile_digits
+
+    id18 = "P01:32010619780501008X"
+    for id_no in ("32010619780501008x", "３２０１０６１９７８０５０１００８Ｘ", " 320106 19780501008X "):
+        assert match_key("01", id_no) == id18
+    assert match_key("01", "110101900307123") == "P01:110101199003071233"  # 15 digits
+    assert match_key("01", "32010619780501008") is None  # no check digit
+    assert match_key("01", "3201061978050100²X") is None  # not an ASCII digit
+    assert match_key("21", "911101087307309297") == match_key("22", "73073092-9") == "C:730730929"
+    assert match_key("03", "e12345678") == "P03:E12345678"
+    assert match_key("99", "E12345678") is None and match_key(None, "E1") is None
+    for mobile in ("13812345678", "138 1234 5678", "+86-138-1234-5678", "8613812345678"):
+        assert mobile_digits(mobile) == "13812345678"
+    assert mobile_digits("1381234567") is None and mobile_digits("23812345678") is None
