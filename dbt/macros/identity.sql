@@ -181,7 +181,7 @@
 {%- endmacro %}
 
 {# Spark 4 session variables of the same names (DECLARE VARIABLE crmwh_ipad BINARY ...);
-   setting them on the Spark session is not wired yet. #}
+   setting them on the Spark session is not wired yet (issue 21). #}
 {% macro spark__keyed_hash(expr) -%}
     sha2(concat(crmwh_opad, unhex(sha2(concat(crmwh_ipad, encode({{ expr }}, 'UTF-8')), 256))), 256)
 {%- endmacro %}
