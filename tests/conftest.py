@@ -39,6 +39,7 @@ SHARED_BUILDS = {
     "test_dbt_unit": "months_build",
     "test_browser": "demo_build",  # demo_data
     "test_access": "demo_build",
+    "test_identity": "demo_build",
     "test_bi_clients": "demo_build",  # demo_data: published and per-role files, dbt docs
     "test_notebooks": "demo_build",
     "test_docs_queries": "demo_build",
