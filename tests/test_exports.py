@@ -18,7 +18,14 @@ import pytest
 from helpers import CLEAR_ID, CLEAR_MOBILE, build_work
 
 from marts.exports import export_marts, mart_dataset, mart_files
-from marts.masking import find_clear_identity, hmac_hex, identity_key, key_id, mask_clear_identity
+from marts.masking import (
+    find_clear_identity,
+    find_clear_identity_arrow,
+    hmac_hex,
+    identity_key,
+    key_id,
+    mask_clear_identity,
+)
 from marts.publish import ClearIdentityError, publish
 
 # org -> the orgs of its subtree, for the fixture's tree
@@ -253,3 +260,7 @@ def test_find_clear_identity():
     assert mask_clear_identity("卡号 6259 1234 5678 9012") == "卡号 625912******9012"
     assert mask_clear_identity("CCS:8000000012123") == "CCS:8000*****2123"
     assert find_clear_identity(["bank code 105100000017", "cust 800000001212"]) == []
+    # surrogates whose 20 hex digits happen to be decimal digits are not account numbers
+    ids = ["PT34784716390373648492", "AC04411971317062609216", "HM12345678901234567890"]
+    assert find_clear_identity(ids) == []
+    assert find_clear_identity_arrow(pa.array(ids)) == []
