@@ -46,10 +46,10 @@ from expectations.suites import ERROR, WARN, Declaration
 from expectations.validate import Outcome, gx_context, run_validation, summarise
 
 # |difference| allowed in a reconciliation, CNY: none. Money is summed in exact decimals
-# upstream (dbt macro money_type), so any difference is a break, at any scale; where each side
-# adds up averages divided row by row, the gap column is what lies beyond their rounding
-# (`beyond_rounding`), not a fixed amount (a fixed 1e-4 failed a 14e9 CNY sum of doubles:
-# issue 20). Integrity: not a parameter.
+# upstream (dbt macro money_type), so any difference is a break, at any scale; where each
+# side adds up averages divided row by row, a gap within their rounding counts as none
+# (`beyond_rounding`): a bound that grows with the rows, not a fixed amount (a fixed 1e-4
+# failed on a 14e9 CNY sum of doubles: issue 20). Integrity: not a parameter.
 MONEY = 0.0
 
 # what one average divided by dbt's macro money_divide may be off by (one unit of its 10th
@@ -169,9 +169,11 @@ def pair_equal(a: str, b: str, name: str, severity: str = ERROR) -> Declaration:
 
 
 def beyond_rounding(gap: str, rounded_rows: str) -> str:
-    """SQL: the part of difference `gap` beyond the rounding of `rounded_rows` averages
-    (ROUNDED_ROW each; 0 within it, signed), as a double for GX."""
-    return f"cast(sign({gap}) * greatest(abs({gap}) - ({rounded_rows}) * {ROUNDED_ROW}, 0) as double)"
+    """SQL: difference `gap`, or 0 where it is within the rounding of `rounded_rows`
+    averages (ROUNDED_ROW each), as a double for GX."""
+    return (
+        f"cast(case when abs({gap}) <= ({rounded_rows}) * {ROUNDED_ROW} then 0 else {gap} end as double)"
+    )
 
 
 def mean_between(col: str, lo: float, hi: float, name: str, severity: str = ERROR) -> Declaration:
