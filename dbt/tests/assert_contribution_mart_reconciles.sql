@@ -2,6 +2,7 @@
 -- mart_customer_contribution adds up, per period, to its inputs: the account rows with a
 -- party (int_account_contributions_monthly) plus the attributed CRM fee supplements
 -- (int_fee_supplements, status matched). Nothing is lost or counted twice between them.
+-- Exactly: every side is a decimal sum of the same decimal rows (no tolerance).
 -- Checks the months of the run's window on every side (a full build checks every month).
 with accounts as (
     select
@@ -52,8 +53,8 @@ select e.period, e.contribution as expected_contribution, a.contribution as mart
 from expected as e
 full outer join actual as a on a.period = e.period
 where e.period is null or a.period is null
-    or abs(e.nii - a.nii) > 0.001
-    or abs(e.fee_income - a.fee_income) > 0.001
-    or abs(e.operating_cost - a.operating_cost) > 0.001
-    or abs(e.risk_cost - a.risk_cost) > 0.001
-    or abs(e.contribution - a.contribution) > 0.001
+    or e.nii <> a.nii
+    or e.fee_income <> a.fee_income
+    or e.operating_cost <> a.operating_cost
+    or e.risk_cost <> a.risk_cost
+    or e.contribution <> a.contribution

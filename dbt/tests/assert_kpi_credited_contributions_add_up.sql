@@ -1,5 +1,5 @@
 -- Contribution credited to managers plus the organisation pool equals each account's
--- contribution per month, to 1e-6 CNY.
+-- contribution per month, exactly: the parts are decimals and the pool holds the remainder.
 -- Checks the months of the run's window on both sides (a full build checks every month).
 with contributions as (
     select account_key, period, contribution
@@ -24,4 +24,4 @@ full outer join credited as c
     on c.account_key = a.account_key and c.period = a.period
 where a.contribution is null
     or c.credited is null
-    or abs(c.credited - a.contribution) > 0.000001
+    or c.credited <> a.contribution

@@ -1,5 +1,6 @@
 -- Fee income credited to managers plus the organisation pool equals each account's fee
--- transactions (is_fee, not reversed) per month, to 1e-6 CNY.
+-- transactions (is_fee, not reversed) per month, exactly: the parts are decimals and the
+-- pool holds the remainder.
 -- Checks the months of the run's window on both sides (a full build checks every month).
 with periods as (
     select period, covered_from, covered_to
@@ -37,4 +38,4 @@ full outer join credited as c
     on c.account_key = f.account_key and c.period = f.period
 where f.fee_income_cny is null
     or c.credited is null
-    or abs(c.credited - f.fee_income_cny) > 0.000001
+    or c.credited <> f.fee_income_cny

@@ -1,6 +1,8 @@
 -- The total row of each manager and month carries Σ scores ÷ Σ weights of the indicators
 -- scored (its weight is that Σ weights, so score × weight = Σ scores), and no score
 -- exceeds weight × 100 × cap.
+-- Scores are ratios (0..100 × cap) rounded at the 10th decimal, not sums of money: 1e-6
+-- is far above their rounding and far below a wrong score.
 -- Checks the months of the run's window (a full build checks every month).
 with kpi as (
     select manager_id, period, indicator, score, weight, cap

@@ -1,7 +1,8 @@
 {{ config(meta={"dagster": {"ref": {"name": "mart_vip_tier"}}}) }}
 -- The AUM in mart_vip_tier adds up, per finished month, to the personal parties' AUM in
 -- int_party_months (parties without AUM history hold none; a month without accounts is 0),
--- to 0.01 CNY. Fails with each month that does not.
+-- exactly: the mart carries each party's decimal ADB, and decimal sums do not depend on
+-- row order (no tolerance). Fails with each month that does not.
 -- Checks the months of the run's window on both sides (a full build checks every month).
 with periods as (
     select period from {{ ref('int_periods') }}
@@ -28,4 +29,4 @@ from source_aum as s
 full outer join mart_aum as v on v.period = s.period
 where v.period is null
     or s.period is null
-    or abs(s.adb_aum - v.adb_aum) > 0.01
+    or s.adb_aum <> v.adb_aum

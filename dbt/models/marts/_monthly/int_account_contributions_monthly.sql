@@ -378,9 +378,8 @@ measures as (
         p.days_in_month,
         coalesce(o.days_open, 0) as days_open,
         coalesce(b.balance_days_cny, 0) as balance_days_cny,
-        cast(coalesce(b.balance_days_cny, 0) / p.days as {{ contribution_number_type() }}) as adb_cny,
-        cast(coalesce(i.bearing_days, 0) / p.days as {{ contribution_number_type() }})
-            as interest_bearing_adb_cny,
+        {{ money_divide('coalesce(b.balance_days_cny, 0)', 'p.days') }} as adb_cny,
+        {{ money_divide('coalesce(i.bearing_days, 0)', 'p.days') }} as interest_bearing_adb_cny,
         -- Σ balance × spread (percent) × days, then / 100 / 360 once
         cast(case when a.category = 'deposit' then coalesce(i.ftp_amount - i.rate_amount, 0)
             else coalesce(i.rate_amount - i.ftp_amount, 0) end / 36000

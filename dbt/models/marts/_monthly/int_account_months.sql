@@ -43,7 +43,7 @@ select
     days,
     sum(balance * overlap) as balance_days,
     sum(balance_cny * overlap) as balance_days_cny,
-    sum(balance_cny * overlap) / days as adb_cny,
+    {{ money_divide('sum(balance_cny * overlap)', 'days') }} as adb_cny,
     coalesce(sum(case when valid_from <= as_of_date and valid_to > as_of_date
         then balance end), 0) as eom_balance,
     coalesce(sum(case when valid_from <= as_of_date and valid_to > as_of_date

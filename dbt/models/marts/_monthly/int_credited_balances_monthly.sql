@@ -114,13 +114,13 @@ pool as (
 select
     account_key, manager_id, period, period_start, days, share_days,
     credited_balance_days_cny,
-    credited_balance_days_cny / days as credited_adb_cny,
+    {{ money_divide('credited_balance_days_cny', 'days') }} as credited_adb_cny,
     credited_eom_balance_cny
 from managers
 union all
 select
     account_key, manager_id, period, period_start, days, share_days,
     credited_balance_days_cny,
-    credited_balance_days_cny / days as credited_adb_cny,
+    {{ money_divide('credited_balance_days_cny', 'days') }} as credited_adb_cny,
     credited_eom_balance_cny
 from pool

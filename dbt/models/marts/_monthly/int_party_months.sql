@@ -60,11 +60,14 @@ totals as (
         party_id,
         period,
         period_start,
-        -- 积数 summed exactly, divided once: the result does not depend on row order
-        sum(case when is_aum then balance_days_cny else 0 end) / max(days) as adb_aum,
+        -- 积数 summed exactly, divided once in decimal: the result does not depend on row order
+        {{ money_divide("sum(case when is_aum then balance_days_cny else 0 end)", 'max(days)') }}
+            as adb_aum,
         sum(case when is_aum then eom_balance_cny else 0 end) as eom_aum,
-        sum(case when category = 'deposit' then balance_days_cny else 0 end) / max(days) as adb_deposit,
-        sum(case when is_loan then balance_days_cny else 0 end) / max(days) as adb_loan,
+        {{ money_divide("sum(case when category = 'deposit' then balance_days_cny else 0 end)", 'max(days)') }}
+            as adb_deposit,
+        {{ money_divide("sum(case when is_loan then balance_days_cny else 0 end)", 'max(days)') }}
+            as adb_loan,
         sum(case when is_loan then eom_balance_cny else 0 end) as eom_loan,
         sum(case when is_loan and cast(eom_five_class as integer) >= parameters.npl_min_five_class
             then eom_balance_cny else 0 end) as eom_npl,

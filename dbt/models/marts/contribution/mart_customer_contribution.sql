@@ -29,11 +29,13 @@ account_totals as (
         sum(a.fee_income) as fee_income_txn,
         sum(a.operating_cost) as operating_cost,
         sum(a.risk_cost) as risk_cost,
-        -- 积数 summed exactly and divided once (like int_party_months)
-        sum(case when a.is_aum then a.balance_days_cny else 0 end) / max(a.days) as aum_adb,
-        sum(case when a.category = 'deposit' then a.balance_days_cny else 0 end) / max(a.days)
-            as deposit_adb,
-        sum(case when a.is_loan then a.balance_days_cny else 0 end) / max(a.days) as loan_adb,
+        -- 积数 summed exactly and divided once in decimal (like int_party_months)
+        {{ money_divide('sum(case when a.is_aum then a.balance_days_cny else 0 end)', 'max(a.days)') }}
+            as aum_adb,
+        {{ money_divide("sum(case when a.category = 'deposit' then a.balance_days_cny else 0 end)",
+            'max(a.days)') }} as deposit_adb,
+        {{ money_divide('sum(case when a.is_loan then a.balance_days_cny else 0 end)', 'max(a.days)') }}
+            as loan_adb,
         count(*) as account_count,
         count(distinct case when a.days_open > 0 then a.product_code end) as product_count,
         sum(a.txn_count) as txn_count

@@ -61,7 +61,7 @@ accounts as (
     where c.party_kind = 'corporate'
 ),
 
--- exact decimal amounts, divided once summed (sums of doubles depend on their order):
+-- exact decimal amounts, divided once summed, in decimal (sums of doubles depend on their order):
 -- 积数 over the month's days for the ADB, balances as they are (divisor 1)
 measures as (
     select period, period_start, as_of_date, party_id, org_id,
@@ -94,7 +94,7 @@ org_party_values as (
         a.ancestor_org_id as org_id,
         m.measure,
         m.party_id,
-        cast(sum(m.amount) / m.divisor as {{ money_type() }}) as value
+        {{ money_divide('sum(m.amount)', 'm.divisor') }} as value
     from measures as m
     inner join org_ancestors as a on a.org_id = m.org_id
     group by m.period, m.period_start, m.as_of_date, a.ancestor_org_id, m.measure, m.party_id,
